@@ -1,0 +1,25 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("auth/login", views.LoginView.as_view()),
+    path("auth/logout", views.LogoutView.as_view()),
+    path("users/me", views.MeView.as_view()),
+    path("users", views.UsersView.as_view()),
+    path("users/<int:user_id>", views.UserView.as_view()),
+    path("rooms", views.RoomsView.as_view()),
+    path("rooms/<int:room_id>", views.RoomView.as_view()),
+    path("rooms/<int:room_id>/join", views.JoinView.as_view()),
+    path("rooms/<int:room_id>/leave", views.LeaveView.as_view()),
+    path("rooms/<int:room_id>/members", views.MembersView.as_view()),
+    path("rooms/<int:room_id>/members/<int:user_id>", views.MemberView.as_view()),
+    path("rooms/<int:room_id>/messages", views.MessagesView.as_view()),
+    path("rooms/<int:room_id>/read", views.ReadView.as_view()),
+    path("dms", views.DirectView.as_view()),
+    path("messages/<int:message_id>", views.MessageView.as_view()),
+    path("messages/<int:message_id>/replies", views.RepliesView.as_view()),
+    path("messages/<int:message_id>/reactions", views.ReactionsView.as_view()),
+    path("messages/<int:message_id>/reactions/<str:emoji>", views.ReactionView.as_view()),
+    path("admin/audit", views.AuditView.as_view()),
+]

@@ -1,0 +1,14 @@
+"""Record audit entries. Called by actions, inside their transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import AuditEntry
+
+
+def record(*, actor, action: str, target: str = "", room=None, detail: dict[str, Any] | None = None,
+           ip: str | None = None) -> AuditEntry:
+    return AuditEntry.objects.create(
+        actor=actor, action=action, target=target, room=room, detail=detail or {}, ip=ip
+    )

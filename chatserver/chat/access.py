@@ -1,0 +1,140 @@
+"""Who may see, post in and manage what. The one place for these rules.
+
+Gates return what they checked or raise. A room the caller may not see is
+NotFound, exactly like a room that does not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chatserver.accounts.models import Role
+
+from .errors import Forbidden, NotFound
+from .models import Membership, Message, PostingPolicy, Room, RoomRole, Visibility
+
+
+@dataclass(frozen=True)
+class RoomAccess:
+    room: Room
+    membership: Membership | None
+
+    @property
+    def is_member(self) -> bool:
+        return self.membership is not None
+
+
+def _membership(user, room_id: int, *, lock: bool = False) -> Membership | None:
+    qs = Membership.objects.select_related("room").filter(room_id=room_id, user_id=user.id)
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    return qs.first()
+
+
+def can_browse_public(user) -> bool:
+    """Guests and bots see only rooms they are in; everyone else may browse public rooms."""
+    return user.is_active and user.role != Role.GUEST and not user.is_bot
+
+
+def access_room(user, room_id: int) -> RoomAccess:
+    """Return the room if the caller may read it: a member, or a public room they may browse."""
+    if not user.is_active:
+        raise NotFound("Room not found.")
+    membership = _membership(user, room_id)
+    if membership is not None:
+        return RoomAccess(membership.room, membership)
+    room = Room.objects.filter(id=room_id, visibility=Visibility.PUBLIC).first()
+    if room is None or not can_browse_public(user):
+        raise NotFound("Room not found.")
+    return RoomAccess(room, None)
+
+
+def access_member(user, room_id: int) -> RoomAccess:
+    """Return the room and membership; the caller must be a member.
+
+    A visible room the caller is not in raises Forbidden; an invisible one NotFound.
+    """
+    access = access_room(user, room_id)
+    if access.membership is None:
+        raise Forbidden("Join the room first.")
+    return access
+
+
+def is_room_admin(user, membership: Membership | None) -> bool:
+    if user.is_site_admin:
+        return True
+    return membership is not None and membership.role == RoomRole.ADMIN
+
+
+def check_post(user, access: RoomAccess) -> None:
+    if access.membership is None:
+        raise Forbidden("Join the room first.")
+    if access.room.archived:
+        raise Forbidden("The room is archived.")
+    if access.room.posting_policy == PostingPolicy.ADMINS and not is_room_admin(
+        user, access.membership
+    ):
+        raise Forbidden("Only room admins may post here.")
+
+
+def check_manage(user, access: RoomAccess) -> None:
+    """Room settings and removing members: room admins and site admins."""
+    if access.room.visibility == Visibility.DIRECT:
+        raise Forbidden("Direct message rooms have no settings.")
+    if not is_room_admin(user, access.membership):
+        raise Forbidden("Only room admins may do this.")
+
+
+def check_invite(user, access: RoomAccess) -> None:
+    if access.room.visibility == Visibility.DIRECT:
+        raise Forbidden("Open a new direct message to add people.")
+    if access.room.archived:
+        raise Forbidden("The room is archived.")
+    if access.membership is None and not user.is_site_admin:
+        raise Forbidden("Join the room first.")
+    if user.role == Role.GUEST:
+        raise Forbidden("Guests may not invite.")
+
+
+def check_join(user, room: Room) -> None:
+    if room.visibility != Visibility.PUBLIC or not can_browse_public(user):
+        raise NotFound("Room not found.")
+    if room.archived:
+        raise Forbidden("The room is archived.")
+
+
+def access_message(user, message_id: int) -> tuple[Message, RoomAccess]:
+    """Return a message the caller may read (deleted ones are NotFound)."""
+    msg = (
+        Message.objects.select_related("author")
+        .filter(id=message_id, deleted=False)
+        .first()
+    )
+    if msg is None:
+        raise NotFound("Message not found.")
+    try:
+        access = access_room(user, msg.room_id)
+    except NotFound:
+        raise NotFound("Message not found.") from None
+    msg.room = access.room
+    return msg, access
+
+
+def check_edit(user, msg: Message) -> None:
+    if msg.author_id != user.id:
+        raise Forbidden("Only the author may edit a message.")
+
+
+def check_delete(user, msg: Message, access: RoomAccess) -> None:
+    if msg.author_id != user.id and not is_room_admin(user, access.membership):
+        raise Forbidden("Only the author or a room admin may delete a message.")
+
+
+def check_create_room(user) -> None:
+    if user.role == Role.GUEST:
+        raise Forbidden("Guests may not create rooms.")
+
+
+def check_site_admin(user) -> None:
+    if not user.is_site_admin:
+        raise Forbidden("Site admins only.")

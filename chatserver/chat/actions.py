@@ -1,0 +1,466 @@
+"""Every write to rooms, memberships, messages and reactions.
+
+Each action checks access (access.py), writes in one transaction, appends its
+events to the log in that transaction, and publishes them after commit.
+Actions take keyword-only arguments and raise ChatError subclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from chatserver.accounts.models import Role, User
+from chatserver.audit import log as audit
+from chatserver.events.log import append_room_event, append_user_event, next_room_seq
+
+from . import access, markdown, ratelimit
+from .errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
+from .models import (
+    Membership,
+    Mention,
+    Message,
+    Reaction,
+    Room,
+    RoomRole,
+    Visibility,
+)
+from .payloads import message_dict, reactions_summary, room_dict, user_brief
+
+ROOM_MENTIONS = {"room", "all", "everyone"}
+
+
+@dataclass(frozen=True)
+class PostResult:
+    message: dict[str, Any]
+    created: bool
+
+
+# --- validation ---------------------------------------------------------------
+
+
+def _clean_body(body: object) -> str:
+    if not isinstance(body, str):
+        raise InvalidInput("body must be a string.", fields={"body": "must be a string"})
+    if len(body) > settings.CHAT["MAX_BODY_CHARS"]:
+        raise TooLarge(
+            f"Message bodies are at most {settings.CHAT['MAX_BODY_CHARS']} characters.",
+            fields={"body": "too long"},
+        )
+    if "\x00" in body:
+        raise InvalidInput("body must not contain NUL.", fields={"body": "contains NUL"})
+    if not body.strip():
+        raise InvalidInput("body must not be empty.", fields={"body": "empty"})
+    return body
+
+
+def _clean_client_msg_id(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 64 or not value.isprintable():
+        raise InvalidInput(
+            "client_msg_id must be a printable string of at most 64 characters.",
+            fields={"client_msg_id": "invalid"},
+        )
+    return value
+
+
+def _clean_name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput("name is required.", fields={"name": "required"})
+    name = name.strip().lstrip("#")
+    if len(name) > 80 or not name.isprintable():
+        raise InvalidInput("name must be at most 80 printable characters.", fields={"name": "invalid"})
+    return name
+
+
+def _clean_topic(topic: object) -> str:
+    if topic is None:
+        return ""
+    if not isinstance(topic, str) or len(topic) > 500:
+        raise InvalidInput("topic must be at most 500 characters.", fields={"topic": "invalid"})
+    return topic
+
+
+def _clean_emoji(emoji: object) -> str:
+    if not isinstance(emoji, str) or not 0 < len(emoji) <= 64 or not emoji.isprintable() or any(
+        c.isspace() for c in emoji
+    ):
+        raise InvalidInput("emoji must be 1 to 64 printable characters.", fields={"emoji": "invalid"})
+    return emoji
+
+
+def _send_rate(user: User) -> tuple[int, int]:
+    return settings.CHAT["BOT_SEND_RATE"] if user.is_bot else settings.CHAT["SEND_RATE"]
+
+
+# --- messages -------------------------------------------------------------------
+
+
+def post_message(*, actor: User, room_id: int, body: object, client_msg_id: object = None,
+                 thread_id: object = None) -> PostResult:
+    """Post a message; a repeated client_msg_id returns the original message."""
+    body = _clean_body(body)
+    cmid = _clean_client_msg_id(client_msg_id)
+    if thread_id is not None and (not isinstance(thread_id, int) or isinstance(thread_id, bool)):
+        raise InvalidInput("thread_id must be a message id.", fields={"thread_id": "invalid"})
+    if cmid is not None:
+        existing = _existing_send(actor, cmid)
+        if existing is not None:
+            return existing
+    ratelimit.hit("send", actor.id, _send_rate(actor))
+    try:
+        return _insert_message(actor, room_id, body, cmid, thread_id)
+    except IntegrityError:
+        # A concurrent retry of the same client_msg_id won the race.
+        existing = _existing_send(actor, cmid) if cmid else None
+        if existing is None:
+            raise
+        return existing
+
+
+def _existing_send(actor: User, cmid: str) -> PostResult | None:
+    msg = (
+        Message.objects.select_related("author")
+        .filter(author_id=actor.id, client_msg_id=cmid)
+        .first()
+    )
+    if msg is None:
+        return None
+    return PostResult(message_dict(msg, reactions_summary(msg.reactions.all())), created=False)
+
+
+def _insert_message(actor: User, room_id: int, body: str, cmid: str | None,
+                    thread_id: int | None) -> PostResult:
+    with transaction.atomic():
+        room_access = access.access_room(actor, room_id)
+        access.check_post(actor, room_access)
+        root = None
+        if thread_id is not None:
+            root = (
+                Message.objects.select_for_update()
+                .filter(id=thread_id, room_id=room_id, deleted=False)
+                .first()
+            )
+            if root is None:
+                raise NotFound("Thread not found.", fields={"thread_id": "not found"})
+            if root.thread_root_id is not None:
+                root = Message.objects.select_for_update().get(id=root.thread_root_id)
+        mentioned, room_wide = _resolve_mentions(room_id, body)
+        html = markdown.render(body, {u.username.lower() for u in mentioned} | (
+            ROOM_MENTIONS if room_wide else set()))
+        seq = next_room_seq(room_id)
+        msg = Message.objects.create(
+            room_id=room_id, seq=seq, author=actor, body=body, html=html,
+            thread_root=root, client_msg_id=cmid, mentions_room=room_wide,
+            created_at=timezone.now(),
+        )
+        if root is not None:
+            Message.objects.filter(id=root.id).update(reply_count=F("reply_count") + 1)
+        if mentioned:
+            Mention.objects.bulk_create(
+                Mention(message=msg, user=u, room_id=room_id, seq=seq)
+                for u in mentioned if u.id != actor.id
+            )
+        # The author has read their own message.
+        Membership.objects.filter(room_id=room_id, user_id=actor.id).update(last_read_seq=seq)
+        data = message_dict(msg)
+        append_room_event(room_id, "message.new", {"message": data}, seq=seq)
+    return PostResult(data, created=True)
+
+
+def _resolve_mentions(room_id: int, body: str) -> tuple[list[User], bool]:
+    names = markdown.mentioned_names(body)
+    if not names:
+        return [], False
+    room_wide = bool(names & ROOM_MENTIONS)
+    users = list(
+        User.objects.annotate(lname=Lower("username"))
+        .filter(lname__in=names - ROOM_MENTIONS, memberships__room_id=room_id, is_active=True)
+    )
+    return users, room_wide
+
+
+def edit_message(*, actor: User, message_id: int, body: object) -> dict[str, Any]:
+    body = _clean_body(body)
+    with transaction.atomic():
+        msg, room_access = access.access_message(actor, message_id)
+        access.check_edit(actor, msg)
+        access.check_post(actor, room_access)
+        mentioned, room_wide = _resolve_mentions(msg.room_id, body)
+        msg.body = body
+        msg.html = markdown.render(body, {u.username.lower() for u in mentioned} | (
+            ROOM_MENTIONS if room_wide else set()))
+        msg.edited_at = timezone.now()
+        msg.save(update_fields=["body", "html", "edited_at"])
+        data = message_dict(msg, reactions_summary(msg.reactions.all()))
+        append_room_event(msg.room_id, "message.edited", {"message": data})
+    return data
+
+
+def delete_message(*, actor: User, message_id: int) -> None:
+    with transaction.atomic():
+        msg, room_access = access.access_message(actor, message_id)
+        access.check_delete(actor, msg, room_access)
+        msg.deleted = True
+        msg.body = ""
+        msg.html = ""
+        msg.save(update_fields=["deleted", "body", "html"])
+        Mention.objects.filter(message_id=msg.id).delete()
+        if msg.thread_root_id is not None:
+            Message.objects.filter(id=msg.thread_root_id).update(reply_count=F("reply_count") - 1)
+        append_room_event(
+            msg.room_id, "message.deleted",
+            {"message_id": msg.id, "thread_id": msg.thread_root_id},
+        )
+        if actor.id != msg.author_id:
+            audit.record(actor=actor, action="message.deleted", target=f"message:{msg.id}",
+                         room=room_access.room, detail={"author": msg.author_id})
+
+
+def add_reaction(*, actor: User, message_id: int, emoji: object) -> bool:
+    """Add a reaction; return False when it was already there."""
+    emoji = _clean_emoji(emoji)
+    with transaction.atomic():
+        msg, room_access = access.access_message(actor, message_id)
+        access.check_post(actor, room_access)
+        _, created = Reaction.objects.get_or_create(message=msg, user=actor, emoji=emoji)
+        if created:
+            append_room_event(
+                msg.room_id, "reaction.added",
+                {"message_id": msg.id, "emoji": emoji, "user_id": actor.id},
+            )
+    return created
+
+
+def remove_reaction(*, actor: User, message_id: int, emoji: object) -> None:
+    emoji = _clean_emoji(emoji)
+    with transaction.atomic():
+        msg, room_access = access.access_message(actor, message_id)
+        if room_access.membership is None:
+            raise Forbidden("Join the room first.")
+        deleted, _ = Reaction.objects.filter(message=msg, user=actor, emoji=emoji).delete()
+        if not deleted:
+            raise NotFound("Reaction not found.")
+        append_room_event(
+            msg.room_id, "reaction.removed",
+            {"message_id": msg.id, "emoji": emoji, "user_id": actor.id},
+        )
+
+
+def mark_read(*, actor: User, room_id: int, seq: object) -> int:
+    """Move the caller's read marker forward (never back); return the stored seq."""
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise InvalidInput("seq must be a non-negative integer.", fields={"seq": "invalid"})
+    room_access = access.access_member(actor, room_id)
+    seq = min(seq, room_access.room.last_seq)
+    Membership.objects.filter(id=room_access.membership.id, last_read_seq__lt=seq).update(  # type: ignore[union-attr]
+        last_read_seq=seq
+    )
+    from chatserver.realtime.hub import publish_user_ephemeral
+
+    publish_user_ephemeral(actor.id, {"type": "read", "room": room_id, "seq": seq})
+    return seq
+
+
+# --- rooms and members ------------------------------------------------------------------
+
+
+def _add_member(room: Room, user: User, role: str, *, by: User | None) -> Membership:
+    membership = Membership.objects.create(room=room, user=user, role=role)
+    seq = append_room_event(
+        room.id, "member.joined",
+        {"user_id": user.id, "user": user_brief(user), "by": by.id if by else None},
+        target_user=user.id,
+    )
+    room.last_seq = seq
+    append_user_event(user.id, "room.added", {"room": room_dict(room, membership),
+                                               "since": seq - 1})
+    return membership
+
+
+def _remove_member(room: Room, user_id: int, *, by: User | None) -> None:
+    deleted, _ = Membership.objects.filter(room=room, user_id=user_id).delete()
+    if not deleted:
+        raise NotFound("Not a member.")
+    append_room_event(room.id, "member.left", {"user_id": user_id, "by": by.id if by else None},
+                      target_user=user_id)
+    append_user_event(user_id, "room.removed", {"room_id": room.id})
+
+
+def create_room(*, actor: User, name: object, topic: object = "",
+                visibility: object = Visibility.PUBLIC) -> Room:
+    access.check_create_room(actor)
+    name = _clean_name(name)
+    topic = _clean_topic(topic)
+    if visibility not in (Visibility.PUBLIC, Visibility.PRIVATE):
+        raise InvalidInput("visibility must be public or private.",
+                           fields={"visibility": "invalid"})
+    try:
+        with transaction.atomic():
+            room = Room.objects.create(name=name, topic=topic, visibility=visibility,
+                                       created_by=actor)
+            _add_member(room, actor, RoomRole.ADMIN, by=actor)
+            audit.record(actor=actor, action="room.created", target=f"room:{room.id}",
+                         room=room, detail={"name": name, "visibility": visibility})
+    except IntegrityError:
+        raise Conflict("A room with this name exists.", fields={"name": "taken"}) from None
+    return room
+
+
+def update_room(*, actor: User, room_id: int, changes: dict[str, Any]) -> Room:
+    allowed = {"name", "topic", "archived", "posting_policy", "visibility"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.",
+                           fields={f: "unknown" for f in unknown})
+    try:
+        with transaction.atomic():
+            room_access = access.access_room(actor, room_id)
+            access.check_manage(actor, room_access)
+            room = Room.objects.select_for_update().get(id=room_id)
+            before = {f: getattr(room, f) for f in changes}
+            if "name" in changes:
+                room.name = _clean_name(changes["name"])
+            if "topic" in changes:
+                room.topic = _clean_topic(changes["topic"])
+            if "archived" in changes:
+                if not isinstance(changes["archived"], bool):
+                    raise InvalidInput("archived must be true or false.",
+                                       fields={"archived": "invalid"})
+                room.archived = changes["archived"]
+            if "posting_policy" in changes:
+                if changes["posting_policy"] not in ("everyone", "admins"):
+                    raise InvalidInput("posting_policy must be everyone or admins.",
+                                       fields={"posting_policy": "invalid"})
+                room.posting_policy = changes["posting_policy"]
+            if "visibility" in changes:
+                if changes["visibility"] not in (Visibility.PUBLIC, Visibility.PRIVATE):
+                    raise InvalidInput("visibility must be public or private.",
+                                       fields={"visibility": "invalid"})
+                room.visibility = changes["visibility"]
+            room.save()
+            seq = next_room_seq(room.id)
+            room.last_seq = seq
+            append_room_event(room.id, "room.updated", {"room": room_dict(room)}, seq=seq)
+            audit.record(actor=actor, action="room.updated", target=f"room:{room.id}", room=room,
+                         detail={"before": before, "after": {f: getattr(room, f) for f in changes}})
+    except IntegrityError:
+        raise Conflict("A room with this name exists.", fields={"name": "taken"}) from None
+    return room
+
+
+def join_room(*, actor: User, room_id: int) -> Room:
+    with transaction.atomic():
+        room = Room.objects.select_for_update().filter(id=room_id).first()
+        if room is None:
+            raise NotFound("Room not found.")
+        if Membership.objects.filter(room=room, user=actor).exists():
+            return room
+        access.check_join(actor, room)
+        _add_member(room, actor, RoomRole.MEMBER, by=actor)
+    return room
+
+
+def leave_room(*, actor: User, room_id: int) -> None:
+    with transaction.atomic():
+        room_access = access.access_member(actor, room_id)
+        Room.objects.select_for_update().filter(id=room_id).first()
+        _remove_member(room_access.room, actor.id, by=actor)
+
+
+def invite(*, actor: User, room_id: int, user_ids: list[int]) -> list[int]:
+    """Add users to a room; return the ids that were added (members already in are skipped)."""
+    if not user_ids or not all(isinstance(u, int) and not isinstance(u, bool) for u in user_ids):
+        raise InvalidInput("user_ids must be a non-empty list of ids.",
+                           fields={"user_ids": "invalid"})
+    if len(user_ids) > 1000:
+        raise TooLarge("At most 1000 users at once.", fields={"user_ids": "too many"})
+    with transaction.atomic():
+        room_access = access.access_room(actor, room_id)
+        access.check_invite(actor, room_access)
+        room = Room.objects.select_for_update().get(id=room_id)
+        users = {u.id: u for u in User.objects.filter(id__in=user_ids, is_active=True)}
+        missing = [u for u in user_ids if u not in users]
+        if missing:
+            raise NotFound("Unknown users.", fields={"user_ids": missing})
+        present = set(
+            Membership.objects.filter(room=room, user_id__in=user_ids).values_list(
+                "user_id", flat=True)
+        )
+        added = []
+        for uid in dict.fromkeys(user_ids):
+            if uid not in present:
+                _add_member(room, users[uid], RoomRole.MEMBER, by=actor)
+                added.append(uid)
+        if added:
+            audit.record(actor=actor, action="room.members_added", target=f"room:{room.id}",
+                         room=room, detail={"user_ids": added})
+    return added
+
+
+def remove_member(*, actor: User, room_id: int, user_id: int) -> None:
+    with transaction.atomic():
+        room_access = access.access_room(actor, room_id)
+        if user_id != actor.id:
+            access.check_manage(actor, room_access)
+        Room.objects.select_for_update().filter(id=room_id).first()
+        _remove_member(room_access.room, user_id, by=actor)
+        audit.record(actor=actor, action="room.member_removed", target=f"user:{user_id}",
+                     room=room_access.room)
+
+
+def set_member_role(*, actor: User, room_id: int, user_id: int, role: object) -> None:
+    if role not in (RoomRole.ADMIN, RoomRole.MEMBER):
+        raise InvalidInput("role must be admin or member.", fields={"role": "invalid"})
+    with transaction.atomic():
+        room_access = access.access_room(actor, room_id)
+        access.check_manage(actor, room_access)
+        updated = Membership.objects.filter(room_id=room_id, user_id=user_id).update(role=role)
+        if not updated:
+            raise NotFound("Not a member.")
+        append_room_event(room_id, "member.updated", {"user_id": user_id, "role": role},
+                          target_user=user_id)
+        audit.record(actor=actor, action="room.member_role_changed", target=f"user:{user_id}",
+                     room=room_access.room, detail={"role": role})
+
+
+def open_dm(*, actor: User, user_ids: object) -> Room:
+    """Return the direct-message room for the caller plus these users, creating it once."""
+    if not isinstance(user_ids, list) or not all(
+        isinstance(u, int) and not isinstance(u, bool) for u in user_ids
+    ):
+        raise InvalidInput("user_ids must be a list of ids.", fields={"user_ids": "invalid"})
+    ids = sorted(set(user_ids) | {actor.id})
+    if len(ids) > 9:
+        raise InvalidInput("A direct message has at most 9 people.", fields={"user_ids": "too many"})
+    users = list(User.objects.filter(id__in=ids, is_active=True))
+    if len(users) != len(ids):
+        raise NotFound("Unknown users.", fields={"user_ids": "unknown"})
+    if actor.role == Role.GUEST:
+        shared = Membership.objects.filter(
+            user_id__in=[u for u in ids if u != actor.id],
+            room__memberships__user_id=actor.id,
+        ).values_list("user_id", flat=True)
+        if set(ids) - {actor.id} - set(shared):
+            raise Forbidden("Guests may only message people in their rooms.")
+    key = ",".join(str(i) for i in ids)
+    room = Room.objects.filter(dm_key=key).first()
+    if room is not None:
+        return room
+    try:
+        with transaction.atomic():
+            names = sorted(u.username for u in users)
+            room = Room.objects.create(name=", ".join(names)[:80], visibility=Visibility.DIRECT,
+                                       dm_key=key, created_by=actor)
+            for user in users:
+                _add_member(room, user, RoomRole.MEMBER, by=actor)
+    except IntegrityError:
+        room = Room.objects.get(dm_key=key)
+    return room

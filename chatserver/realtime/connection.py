@@ -1,0 +1,219 @@
+"""One socket's delivery state: per-room seq, holds while replaying, a bounded queue.
+
+Frames reach a socket only through its queue, written by one task. A socket
+whose queue fills (the client stopped reading) is closed with 4408 and
+resumes from the database; it never slows the room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+
+from django.conf import settings
+
+from .db import db
+from .hub import hub
+from .replay import RoomReplay, load_replay, load_user_events
+
+log = logging.getLogger(__name__)
+
+CLOSE_BEHIND = 4408
+Held = tuple[int, str, int, str]
+
+
+def dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+class Connection:
+    def __init__(self, *, user_id: int, send: Callable[[dict], Awaitable[None]],
+                 close: Callable[[int], Awaitable[None]]):
+        self.user_id = user_id
+        self._send = send
+        self._close = close
+        self.maxsize: int = settings.CHAT["SOCKET_QUEUE"]
+        self.queue: asyncio.Queue[str] = asyncio.Queue(self.maxsize)
+        self.seqs: dict[int, int] = {}
+        self.held: dict[int, list[Held]] = {}
+        self.baseline: dict[int, int] = {}
+        self.closed = False
+        self._writer = asyncio.ensure_future(self._write())
+        self._tasks: set[asyncio.Task] = set()
+
+    # --- subscription ------------------------------------------------------------
+
+    async def start(self, room_seqs: dict[int, int]) -> None:
+        """Subscribe to all rooms, holding their events until resume() says from where."""
+        for room_id, seq in room_seqs.items():
+            self.held[room_id] = []
+            self.baseline[room_id] = seq
+        await hub.attach_user(self)
+        await hub.attach_rooms(self, room_seqs)
+
+    def release_baseline(self) -> None:
+        """Go live in rooms nobody asked to resume, from the seq they had at connect."""
+        for room_id in [r for r in self.baseline if r in self.held]:
+            self.seqs[room_id] = self.baseline.pop(room_id)
+            self._flush_held(room_id)
+        self.baseline.clear()
+
+    async def resume(self, wanted: dict[int, int], user_seq: int | None) -> list[int]:
+        """Replay what was missed in these rooms, then go live. Return rooms not available."""
+        mine = {r: s for r, s in wanted.items() if r in self.held or r in self.seqs}
+        unknown = [r for r in wanted if r not in mine]
+        for r in mine:
+            self.held.setdefault(r, [])
+            self.baseline.pop(r, None)
+        await self._replay(mine)
+        self.release_baseline()
+        if user_seq is not None:
+            frames = await db(load_user_events)(
+                self.user_id, user_seq
+            )
+            for frame in frames:
+                self.put(frame)
+        return unknown
+
+    async def _replay(self, wanted: dict[int, int]) -> None:
+        if not wanted:
+            return
+        try:
+            result = await db(load_replay)(
+                self.user_id, wanted
+            )
+        except Exception:
+            for r in wanted:
+                self.held.pop(r, None)
+            raise
+        for room_id, replay in result.items():
+            self._apply_replay(room_id, wanted[room_id], replay)
+
+    def _apply_replay(self, room_id: int, after: int, replay: RoomReplay) -> None:
+        if replay.status == "gone":
+            self.held.pop(room_id, None)
+            self.seqs.pop(room_id, None)
+            hub.detach_room(self, room_id)
+            return
+        if replay.status == "resync":
+            self.put(dumps({"type": "resync_required", "room": room_id,
+                            "last_seq": replay.last_seq}))
+            self.seqs[room_id] = replay.last_seq
+        else:
+            have = after
+            for seq, _etype, frame in replay.events:
+                if seq > have:
+                    self.put(frame)
+                    have = seq
+            self.seqs[room_id] = max(have, self.seqs.get(room_id, 0))
+        self._flush_held(room_id)
+
+    def _flush_held(self, room_id: int) -> None:
+        for event in self.held.pop(room_id, []):
+            self.deliver(room_id, *event)
+
+    async def add_room(self, room_id: int, since: int) -> None:
+        if room_id in self.seqs or room_id in self.held:
+            return
+        self.held[room_id] = []
+        await hub.attach_rooms(self, [room_id])
+        await self._replay({room_id: since})
+
+    def drop_room(self, room_id: int) -> None:
+        self.seqs.pop(room_id, None)
+        self.held.pop(room_id, None)
+        hub.detach_room(self, room_id)
+
+    def request_resync(self, room_id: int) -> None:
+        if room_id in self.held or room_id not in self.seqs or self.closed:
+            return
+        self.held[room_id] = []
+        self._spawn(self._replay({room_id: self.seqs[room_id]}))
+
+    # --- delivery (called by the hub, on the event loop) ----------------------------------
+
+    def deliver(self, room_id: int, seq: int, etype: str, target: int, frame: str) -> None:
+        if self.closed:
+            return
+        held = self.held.get(room_id)
+        if held is not None:
+            held.append((seq, etype, target, frame))
+            return
+        have = self.seqs.get(room_id)
+        if have is None or seq <= have:
+            return
+        if seq > have + 1:
+            self.held[room_id] = [(seq, etype, target, frame)]
+            self._spawn(self._replay({room_id: have}))
+            return
+        self.seqs[room_id] = seq
+        self.put(frame)
+        if etype == "member.left" and target == self.user_id:
+            self.drop_room(room_id)
+
+    def deliver_ephemeral(self, room_id: int | None, frame: str) -> None:
+        """Typing, presence, read markers: dropped first when the socket lags."""
+        if self.closed or self.queue.qsize() > self.maxsize // 4:
+            return
+        if room_id is not None and room_id not in self.seqs:
+            return
+        self.put(frame)
+
+    def deliver_user_event(self, frame: str) -> None:
+        if self.closed:
+            return
+        self.put(frame)
+        data = json.loads(frame)
+        if data.get("type") == "room.added":
+            room = data["room"]["id"]
+            self._spawn(self.add_room(room, int(data.get("since", 0))))
+        elif data.get("type") == "room.removed":
+            self.drop_room(int(data["room_id"]))
+
+    def put(self, frame: str) -> None:
+        if self.closed:
+            return
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            hub.stats["overflow_closes"] += 1
+            self.close(CLOSE_BEHIND)
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    def close(self, code: int) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._writer.cancel()
+        self._spawn(self._close(code))
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("socket task failed", exc_info=task.exception())
+
+    async def _write(self) -> None:
+        send = self._send
+        queue = self.queue
+        while True:
+            frame = await queue.get()
+            await send({"type": "websocket.send", "text": frame})
+
+    def detach(self) -> None:
+        self.closed = True
+        self._writer.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        for room_id in list(self.seqs) + list(self.held):
+            hub.detach_room(self, room_id)
+        hub.detach_user(self)
