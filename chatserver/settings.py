@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -217,7 +218,7 @@ def _rate(name: str, default: str) -> tuple[int, int]:
     return int(count), int(seconds or 1)
 
 
-CHAT = {
+CHAT: dict[str, Any] = {
     "MAX_BODY_CHARS": 10_000,
     "MAX_FRAME_BYTES": 64 * 1024,
     # Sends per user, REST and socket together.

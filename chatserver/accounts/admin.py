@@ -7,7 +7,8 @@ from .models import ApiToken, User
 @admin.register(User)
 class ChatUserAdmin(UserAdmin):
     list_display = ("username", "display_name", "role", "is_bot", "is_active")
-    fieldsets = (*UserAdmin.fieldsets, ("Chat", {"fields": ("display_name", "role", "is_bot")}))
+    fieldsets = (*(UserAdmin.fieldsets or ()),
+                 ("Chat", {"fields": ("display_name", "role", "is_bot")}))
 
 
 @admin.register(ApiToken)

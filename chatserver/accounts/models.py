@@ -47,7 +47,9 @@ def hash_token(raw: str) -> str:
 class ApiToken(models.Model):
     """A bearer token. Only its SHA-256 is stored; the raw value is shown once."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tokens"
+    )
     name = models.CharField(max_length=100, blank=True)
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -55,11 +57,11 @@ class ApiToken(models.Model):
 
     PREFIX = "ct_"
 
+    def __str__(self) -> str:
+        return f"token {self.pk} of {self.user_id}"
+
     @classmethod
     def issue(cls, user: User, name: str = "") -> tuple[ApiToken, str]:
         raw = cls.PREFIX + secrets.token_urlsafe(32)
         token = cls.objects.create(user=user, name=name, digest=hash_token(raw))
         return token, raw
-
-    def __str__(self) -> str:
-        return f"token {self.pk} of {self.user_id}"

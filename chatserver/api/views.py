@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
-from django.db import transaction
 from django.middleware.csrf import get_token
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -15,14 +15,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chatserver.accounts import admin_actions
-from chatserver.accounts.models import ApiToken
+from chatserver.accounts.models import ApiToken, User
 from chatserver.audit import selectors as audit_selectors
 from chatserver.chat import actions, ratelimit, selectors
 from chatserver.chat.errors import InvalidInput
-from chatserver.chat.payloads import room_dict, user_full
+from chatserver.chat.payloads import user_full
 from chatserver.realtime.hub import hub
-
-from django.conf import settings
 
 
 def _data(request: Request) -> dict[str, Any]:
@@ -30,6 +28,11 @@ def _data(request: Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidInput("The request body must be a JSON object.")
     return data
+
+
+def actor(request: Request) -> User:
+    """The signed-in caller (the default permission class guarantees one)."""
+    return cast(User, request.user)
 
 
 def _presence(user_id: int) -> str:
@@ -81,7 +84,7 @@ class LogoutView(APIView):
 class MeView(APIView):
     @extend_schema(responses={200: dict})
     def get(self, request: Request) -> Response:
-        return Response(user_full(request.user, _presence(request.user.id)))
+        return Response(user_full(request.user, _presence(actor(request).id)))
 
 
 class UsersView(APIView):
@@ -100,19 +103,19 @@ class UsersView(APIView):
         responses={201: dict},
     )
     def post(self, request: Request) -> Response:
-        user = admin_actions.create_user(actor=request.user, data=_data(request))
+        user = admin_actions.create_user(actor=actor(request), data=_data(request))
         return Response(user_full(user, "offline"), status=201)
 
 
 class UserView(APIView):
     @extend_schema(responses={200: dict})
     def get(self, request: Request, user_id: int) -> Response:
-        return Response(admin_actions.user_detail(actor=request.user, user_id=user_id,
+        return Response(admin_actions.user_detail(actor=actor(request), user_id=user_id,
                                                   presence=_presence))
 
     @extend_schema(request=dict, responses={200: dict})
     def patch(self, request: Request, user_id: int) -> Response:
-        user = admin_actions.update_user(actor=request.user, user_id=user_id,
+        user = admin_actions.update_user(actor=actor(request), user_id=user_id,
                                          changes=_data(request))
         return Response(user_full(user, _presence(user.id)))
 
@@ -130,7 +133,7 @@ class RoomsView(APIView):
     )
     def post(self, request: Request) -> Response:
         data = _data(request)
-        room = actions.create_room(actor=request.user, name=data.get("name"),
+        room = actions.create_room(actor=actor(request), name=data.get("name"),
                                    topic=data.get("topic", ""),
                                    visibility=data.get("visibility", "public"))
         return Response(selectors.room_detail(request.user, room.id), status=201)
@@ -143,21 +146,21 @@ class RoomView(APIView):
 
     @extend_schema(request=dict, responses={200: dict})
     def patch(self, request: Request, room_id: int) -> Response:
-        actions.update_room(actor=request.user, room_id=room_id, changes=_data(request))
+        actions.update_room(actor=actor(request), room_id=room_id, changes=_data(request))
         return Response(selectors.room_detail(request.user, room_id))
 
 
 class JoinView(APIView):
     @extend_schema(request=None, responses={200: dict})
     def post(self, request: Request, room_id: int) -> Response:
-        actions.join_room(actor=request.user, room_id=room_id)
+        actions.join_room(actor=actor(request), room_id=room_id)
         return Response(selectors.room_detail(request.user, room_id))
 
 
 class LeaveView(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, room_id: int) -> Response:
-        actions.leave_room(actor=request.user, room_id=room_id)
+        actions.leave_room(actor=actor(request), room_id=room_id)
         return Response(status=204)
 
 
@@ -175,7 +178,7 @@ class MembersView(APIView):
         ids = data.get("user_ids")
         if ids is None and "user_id" in data:
             ids = [data["user_id"]]
-        added = actions.invite(actor=request.user, room_id=room_id,
+        added = actions.invite(actor=actor(request), room_id=room_id,
                                user_ids=ids if isinstance(ids, list) else [])
         return Response({"added": added})
 
@@ -183,13 +186,13 @@ class MembersView(APIView):
 class MemberView(APIView):
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, room_id: int, user_id: int) -> Response:
-        actions.remove_member(actor=request.user, room_id=room_id, user_id=user_id)
+        actions.remove_member(actor=actor(request), room_id=room_id, user_id=user_id)
         return Response(status=204)
 
     @extend_schema(request=inline_serializer("MemberRole", fields={
         "role": serializers.ChoiceField(["admin", "member"])}), responses={204: None})
     def patch(self, request: Request, room_id: int, user_id: int) -> Response:
-        actions.set_member_role(actor=request.user, room_id=room_id, user_id=user_id,
+        actions.set_member_role(actor=actor(request), room_id=room_id, user_id=user_id,
                                 role=_data(request).get("role"))
         return Response(status=204)
 
@@ -199,7 +202,7 @@ class DirectView(APIView):
         "user_ids": serializers.ListField(child=serializers.IntegerField())}),
         responses={200: dict})
     def post(self, request: Request) -> Response:
-        room = actions.open_dm(actor=request.user, user_ids=_data(request).get("user_ids"))
+        room = actions.open_dm(actor=actor(request), user_ids=_data(request).get("user_ids"))
         return Response(selectors.room_detail(request.user, room.id))
 
 
@@ -219,7 +222,7 @@ class MessagesView(APIView):
         responses={201: dict, 200: dict})
     def post(self, request: Request, room_id: int) -> Response:
         data = _data(request)
-        result = actions.post_message(actor=request.user, room_id=room_id,
+        result = actions.post_message(actor=actor(request), room_id=room_id,
                                       body=data.get("body"),
                                       client_msg_id=data.get("client_msg_id"),
                                       thread_id=data.get("thread_id"))
@@ -234,12 +237,12 @@ class MessageView(APIView):
     @extend_schema(request=inline_serializer("EditMessage", fields={
         "body": serializers.CharField()}), responses={200: dict})
     def patch(self, request: Request, message_id: int) -> Response:
-        return Response(actions.edit_message(actor=request.user, message_id=message_id,
+        return Response(actions.edit_message(actor=actor(request), message_id=message_id,
                                              body=_data(request).get("body")))
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, message_id: int) -> Response:
-        actions.delete_message(actor=request.user, message_id=message_id)
+        actions.delete_message(actor=actor(request), message_id=message_id)
         return Response(status=204)
 
 
@@ -256,7 +259,7 @@ class ReactionsView(APIView):
     @extend_schema(request=inline_serializer("NewReaction", fields={
         "emoji": serializers.CharField()}), responses={201: dict, 200: dict})
     def post(self, request: Request, message_id: int) -> Response:
-        created = actions.add_reaction(actor=request.user, message_id=message_id,
+        created = actions.add_reaction(actor=actor(request), message_id=message_id,
                                        emoji=_data(request).get("emoji"))
         return Response(selectors.message_detail(request.user, message_id),
                         status=201 if created else 200)
@@ -265,7 +268,7 @@ class ReactionsView(APIView):
 class ReactionView(APIView):
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, message_id: int, emoji: str) -> Response:
-        actions.remove_reaction(actor=request.user, message_id=message_id, emoji=emoji)
+        actions.remove_reaction(actor=actor(request), message_id=message_id, emoji=emoji)
         return Response(status=204)
 
 
@@ -273,7 +276,8 @@ class ReadView(APIView):
     @extend_schema(request=inline_serializer("ReadMarker", fields={
         "seq": serializers.IntegerField()}), responses={200: dict})
     def post(self, request: Request, room_id: int) -> Response:
-        seq = actions.mark_read(actor=request.user, room_id=room_id, seq=_data(request).get("seq"))
+        seq = actions.mark_read(actor=actor(request), room_id=room_id,
+                                seq=_data(request).get("seq"))
         return Response({"room": room_id, "seq": seq})
 
 
@@ -282,7 +286,7 @@ class AuditView(APIView):
                                ("actor", "action", "room", "since", "cursor")],
                    responses={200: dict})
     def get(self, request: Request) -> Response:
-        return Response(audit_selectors.audit_page(actor=request.user,
+        return Response(audit_selectors.audit_page(actor=actor(request),
                                                  params=request.query_params))
 
 

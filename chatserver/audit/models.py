@@ -19,3 +19,6 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_id} at {self.at}"

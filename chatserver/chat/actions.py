@@ -8,7 +8,7 @@ Actions take keyword-only arguments and raise ChatError subclasses.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -76,7 +76,8 @@ def _clean_name(name: object) -> str:
         raise InvalidInput("name is required.", fields={"name": "required"})
     name = name.strip().lstrip("#")
     if len(name) > 80 or not name.isprintable():
-        raise InvalidInput("name must be at most 80 printable characters.", fields={"name": "invalid"})
+        raise InvalidInput("name must be at most 80 printable characters.",
+                           fields={"name": "invalid"})
     return name
 
 
@@ -92,7 +93,8 @@ def _clean_emoji(emoji: object) -> str:
     if not isinstance(emoji, str) or not 0 < len(emoji) <= 64 or not emoji.isprintable() or any(
         c.isspace() for c in emoji
     ):
-        raise InvalidInput("emoji must be 1 to 64 printable characters.", fields={"emoji": "invalid"})
+        raise InvalidInput("emoji must be 1 to 64 printable characters.",
+                           fields={"emoji": "invalid"})
     return emoji
 
 
@@ -180,10 +182,10 @@ def _resolve_mentions(room_id: int, body: str) -> tuple[list[User], bool]:
     if not names:
         return [], False
     room_wide = bool(names & ROOM_MENTIONS)
-    users = list(
+    users = cast(list[User], list(
         User.objects.annotate(lname=Lower("username"))
         .filter(lname__in=names - ROOM_MENTIONS, memberships__room_id=room_id, is_active=True)
-    )
+    ))
     return users, room_wide
 
 
@@ -302,6 +304,7 @@ def create_room(*, actor: User, name: object, topic: object = "",
     if visibility not in (Visibility.PUBLIC, Visibility.PRIVATE):
         raise InvalidInput("visibility must be public or private.",
                            fields={"visibility": "invalid"})
+    visibility = str(visibility)
     try:
         with transaction.atomic():
             room = Room.objects.create(name=name, topic=topic, visibility=visibility,
@@ -439,7 +442,8 @@ def open_dm(*, actor: User, user_ids: object) -> Room:
         raise InvalidInput("user_ids must be a list of ids.", fields={"user_ids": "invalid"})
     ids = sorted(set(user_ids) | {actor.id})
     if len(ids) > 9:
-        raise InvalidInput("A direct message has at most 9 people.", fields={"user_ids": "too many"})
+        raise InvalidInput("A direct message has at most 9 people.",
+                           fields={"user_ids": "too many"})
     users = list(User.objects.filter(id__in=ids, is_active=True))
     if len(users) != len(ids):
         raise NotFound("Unknown users.", fields={"user_ids": "unknown"})

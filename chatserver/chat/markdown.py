@@ -15,6 +15,7 @@ _ALLOWED_TAGS = {
     "a", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "table", "thead", "tbody", "tr", "th",
     "td", "span",
 }
+_ALIGNMENTS = {"text-align:left", "text-align:center", "text-align:right"}
 _ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "code": {"class"},
@@ -39,7 +40,7 @@ def _filter_class(tag: str, attribute: str, value: str) -> str | None:
         classes = [c for c in value.split() if c.startswith("language-") or c == "mention"]
         return " ".join(classes) or None
     if attribute == "style":
-        return value if value in {"text-align:left", "text-align:center", "text-align:right"} else None
+        return value if value in _ALIGNMENTS else None
     return value
 
 

@@ -68,6 +68,9 @@ class Membership(models.Model):
         ]
         indexes = [models.Index(fields=["user", "room"])]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.room_id}"
+
 
 class Message(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
@@ -101,6 +104,9 @@ class Message(models.Model):
             models.Index(fields=["thread_root", "seq"]),
         ]
 
+    def __str__(self) -> str:
+        return f"message {self.pk} in {self.room_id}"
+
 
 class Reaction(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
@@ -113,6 +119,9 @@ class Reaction(models.Model):
             models.UniqueConstraint(fields=["message", "user", "emoji"], name="reaction_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.emoji} on {self.message_id}"
+
 
 class Mention(models.Model):
     """A user named with @username in a message; @room is Message.mentions_room."""
@@ -124,3 +133,6 @@ class Mention(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["user", "room", "seq"])]
+
+    def __str__(self) -> str:
+        return f"@{self.user_id} in {self.message_id}"

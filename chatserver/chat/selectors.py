@@ -15,7 +15,7 @@ from .payloads import messages_with_reactions, room_dict, user_full
 MAX_PAGE = 200
 
 
-def _count(qs) -> Subquery:
+def _count(qs) -> Coalesce:
     return Coalesce(
         Subquery(qs.order_by().values("room_id").annotate(n=Count("id")).values("n")[:1],
                  output_field=IntegerField()),
@@ -115,7 +115,11 @@ def _int_param(value: str | None, name: str) -> int | None:
 
 
 def _anchor_seq(room_id: int, message_id: int, name: str) -> int:
-    seq = Message.objects.filter(id=message_id, room_id=room_id).values_list("seq", flat=True).first()
+    seq = (
+        Message.objects.filter(id=message_id, room_id=room_id)
+        .values_list("seq", flat=True)
+        .first()
+    )
     if seq is None:
         raise NotFound("Message not found.", fields={name: "not found"})
     return seq

@@ -21,6 +21,9 @@ class RoomEvent(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["room", "seq"], name="room_event_seq")]
 
+    def __str__(self) -> str:
+        return f"{self.type} {self.room_id}/{self.seq}"
+
 
 class UserEvent(models.Model):
     """A change for one user (added to a room, removed from one), on their own stream."""
@@ -33,3 +36,6 @@ class UserEvent(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "seq"], name="user_event_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.type} user {self.user_id}/{self.seq}"

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-
 from django.conf import settings
 
 from .db import db
@@ -36,7 +35,7 @@ class Connection:
         self.user_id = user_id
         self._send = send
         self._close = close
-        self.maxsize: int = settings.CHAT["SOCKET_QUEUE"]
+        self.maxsize = int(settings.CHAT["SOCKET_QUEUE"])
         self.queue: asyncio.Queue[str] = asyncio.Queue(self.maxsize)
         self.seqs: dict[int, int] = {}
         self.held: dict[int, list[Held]] = {}

@@ -198,7 +198,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not isinstance(rooms, dict) or (
             user_seq is not None and (not isinstance(user_seq, int) or isinstance(user_seq, bool))
         ):
-            raise actions.InvalidInput("resume needs rooms: {room_id: seq} and an integer user_seq.")
+            raise actions.InvalidInput(
+                "resume needs rooms: {room_id: seq} and an integer user_seq."
+            )
         wanted: dict[int, int] = {}
         for key, seq in rooms.items():
             try:

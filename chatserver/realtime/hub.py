@@ -25,8 +25,9 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from .db import db
 from django.conf import settings
+
+from .db import db
 
 if TYPE_CHECKING:
     from .connection import Connection

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from chatserver.accounts.tokens import user_for_token
 
 from .db import db

@@ -29,8 +29,8 @@ def room_seqs(user_id: int) -> dict[int, int]:
 
 
 def load_replay(user_id: int, wanted: dict[int, int]) -> dict[int, RoomReplay]:
-    limit = settings.CHAT["MAX_REPLAY_EVENTS"]
-    current = dict(
+    limit: int = settings.CHAT["MAX_REPLAY_EVENTS"]
+    current: dict[int, int] = dict(
         Membership.objects.filter(user_id=user_id, room_id__in=list(wanted)).values_list(
             "room_id", "room__last_seq"
         )
