@@ -18,7 +18,12 @@ from django.utils import timezone
 
 from chatserver.accounts.models import Role, User
 from chatserver.audit import log as audit
-from chatserver.events.log import append_room_event, append_user_event, next_room_seq
+from chatserver.events.log import (
+    append_room_event,
+    append_user_event,
+    next_room_seq,
+    redact_message_events,
+)
 
 from . import access, markdown, ratelimit
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
@@ -173,7 +178,8 @@ def _insert_message(actor: User, room_id: int, body: str, cmid: str | None,
         # The author has read their own message.
         Membership.objects.filter(room_id=room_id, user_id=actor.id).update(last_read_seq=seq)
         data = message_dict(msg)
-        append_room_event(room_id, "message.new", {"message": data}, seq=seq)
+        append_room_event(room_id, "message.new", {"message": data}, seq=seq,
+                          message_id=msg.id)
     return PostResult(data, created=True)
 
 
@@ -202,7 +208,8 @@ def edit_message(*, actor: User, message_id: int, body: object) -> dict[str, Any
         msg.edited_at = timezone.now()
         msg.save(update_fields=["body", "html", "edited_at"])
         data = message_dict(msg, reactions_summary(msg.reactions.all()))
-        append_room_event(msg.room_id, "message.edited", {"message": data})
+        append_room_event(msg.room_id, "message.edited", {"message": data},
+                          message_id=msg.id)
     return data
 
 
@@ -217,9 +224,10 @@ def delete_message(*, actor: User, message_id: int) -> None:
         Mention.objects.filter(message_id=msg.id).delete()
         if msg.thread_root_id is not None:
             Message.objects.filter(id=msg.thread_root_id).update(reply_count=F("reply_count") - 1)
+        redact_message_events(msg.room_id, msg.id, message_dict(msg))
         append_room_event(
             msg.room_id, "message.deleted",
-            {"message_id": msg.id, "thread_id": msg.thread_root_id},
+            {"message_id": msg.id, "thread_id": msg.thread_root_id}, message_id=msg.id,
         )
         if actor.id != msg.author_id:
             audit.record(actor=actor, action="message.deleted", target=f"message:{msg.id}",

@@ -46,7 +46,8 @@ def next_user_seq(user_id: int) -> int:
 
 
 def append_room_event(room_id: int, event_type: str, payload: dict[str, Any], *,
-                      seq: int | None = None, target_user: int = 0) -> int:
+                      seq: int | None = None, target_user: int = 0,
+                      message_id: int | None = None) -> int:
     """Record one room event and publish it once the transaction commits.
 
     Must run inside transaction.atomic(). Returns the event's seq.
@@ -55,12 +56,28 @@ def append_room_event(room_id: int, event_type: str, payload: dict[str, Any], *,
         seq = next_room_seq(room_id)
     frame = dumps({"type": event_type, "room": room_id, "seq": seq, **payload})
     RoomEvent.objects.create(
-        room_id=room_id, seq=seq, type=event_type, frame=frame, created_at=timezone.now()
+        room_id=room_id, seq=seq, type=event_type, frame=frame, created_at=timezone.now(),
+        message_id=message_id,
     )
     from chatserver.realtime.hub import publish_room
 
     transaction.on_commit(lambda: publish_room(room_id, seq, event_type, target_user, frame))
     return seq
+
+
+def redact_message_events(room_id: int, message_id: int, message: dict[str, Any]) -> None:
+    """Rewrite the stored message.new/edited frames of a deleted message.
+
+    The events keep their seq (resume stays gapless) but replay the deleted
+    form, so deleted text is never sent again.
+    """
+    rows = RoomEvent.objects.filter(
+        room_id=room_id, message_id=message_id, type__in=["message.new", "message.edited"]
+    ).values_list("id", "seq", "type")
+    for event_id, seq, event_type in list(rows):
+        frame = dumps({"type": event_type, "room": room_id, "seq": seq,
+                       "message": dict(message, seq=message["seq"])})
+        RoomEvent.objects.filter(id=event_id).update(frame=frame)
 
 
 def append_user_event(user_id: int, event_type: str, payload: dict[str, Any]) -> int:

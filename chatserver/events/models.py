@@ -16,7 +16,9 @@ class RoomEvent(models.Model):
     seq = models.BigIntegerField()
     type = models.CharField(max_length=32)
     frame = models.TextField()
-    created_at = models.DateTimeField()
+    created_at = models.DateTimeField(db_index=True)
+    # The message a message.* event is about, so deletion can redact its frames.
+    message_id = models.BigIntegerField(null=True, blank=True, db_index=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["room", "seq"], name="room_event_seq")]
