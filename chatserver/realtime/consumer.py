@@ -23,7 +23,7 @@ from chatserver.chat.errors import ChatError
 from .connection import Connection, dumps
 from .db import db
 from .hub import hub, publish_room_ephemeral
-from .replay import room_seqs
+from .replay import room_seqs, user_stream_seq
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,9 @@ class FrameBudget:
         now = time.monotonic()
         window = int(now // self.seconds)
         if window != self.window:
-            if self.used <= self.count:
+            # Strikes count windows over the budget *in a row*: a window within
+            # the budget, or a quiet one in between, starts the count again.
+            if self.used <= self.count or window != self.window + 1:
                 self.strikes = 0
             self.window, self.used = window, 0
         self.used += 1
@@ -84,6 +86,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self.budget = FrameBudget(settings.CHAT["FRAME_RATE"])
         self.last_typing: dict[int, float] = {}
+        if self.scope.get("auth_failed"):
+            await self.accept()
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
         await hub.start()
         user = self.scope.get("user")
         if user is not None and getattr(user, "is_authenticated", False) and user.is_active:
@@ -214,7 +220,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         unknown = await self.conn.resume(wanted, user_seq)
         for room_id in unknown:
             await self.error("not_found", "Room not found.", ref=str(room_id))
-        await self.put({"type": "ready"})
+        # The stream's current seq, so a client can resume its user stream next time.
+        await self.put({"type": "ready", "user_seq": await db(user_stream_seq)(self.user.id)})
 
     async def on_send(self, frame: dict[str, Any]) -> None:
         result = await db(actions.post_message)(
@@ -237,7 +244,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self.last_typing[room_id] = now
         publish_room_ephemeral(
-            room_id, dumps({"type": "typing", "room": room_id, "user_id": self.user.id})
+            room_id, dumps({"type": "typing", "room": room_id, "user_id": self.user.id}),
+            exclude_user=self.user.id,
         )
 
     async def on_read(self, frame: dict[str, Any]) -> None:

@@ -28,6 +28,13 @@ def room_seqs(user_id: int) -> dict[int, int]:
     )
 
 
+def user_stream_seq(user_id: int) -> int:
+    """The newest seq of the user's own stream (rooms added/removed)."""
+    from chatserver.accounts.models import User
+
+    return User.objects.filter(id=user_id).values_list("stream_seq", flat=True).first() or 0
+
+
 def load_replay(user_id: int, wanted: dict[int, int]) -> dict[int, RoomReplay]:
     limit: int = settings.CHAT["MAX_REPLAY_EVENTS"]
     current: dict[int, int] = dict(

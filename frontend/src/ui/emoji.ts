@@ -1,0 +1,4 @@
+/** The small emoji set offered in the reaction picker. */
+export const REACTION_EMOJI: readonly string[] = [
+  '👍', '👎', '😄', '🎉', '❤️', '🚀', '👀', '✅', '❌', '🔥', '😕', '🙏', '💯', '🤔', '⚠️', '🐛',
+];
