@@ -38,7 +38,9 @@ def create_user(*, actor: User, data: dict[str, Any]) -> User:
     access.check_site_admin(actor)
     username = _clean_username(data.get("username"))
     role = _clean_role(data.get("role", Role.MEMBER), actor)
-    is_bot = bool(data.get("is_bot", False))
+    is_bot = data.get("is_bot", False)
+    if not isinstance(is_bot, bool):
+        raise InvalidInput("is_bot must be true or false.", fields={"is_bot": "invalid"})
     display_name = data.get("display_name") or ""
     if not isinstance(display_name, str) or len(display_name) > 150:
         raise InvalidInput("display_name is at most 150 characters.",
@@ -77,6 +79,8 @@ def user_detail(*, actor: User, user_id: int, presence) -> dict[str, Any]:
 
 def update_user(*, actor: User, user_id: int, changes: dict[str, Any]) -> User:
     allowed = {"role", "display_name", "is_active"}
+    if not changes:
+        raise InvalidInput(f"Nothing to change: send one of {', '.join(sorted(allowed))}.")
     unknown = set(changes) - allowed
     if unknown:
         raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -122,5 +126,10 @@ def update_user(*, actor: User, user_id: int, changes: dict[str, Any]) -> User:
     return target
 
 
-def revoke_token(*, raw: str) -> None:
-    ApiToken.objects.filter(digest=hash_token(raw)).delete()
+def revoke_token(*, raw: str | None = None, token_id: int | None = None,
+                 user_id: int | None = None) -> None:
+    """Revoke one token: by its raw value, or by id (only if it belongs to user_id)."""
+    if raw is not None:
+        ApiToken.objects.filter(digest=hash_token(raw)).delete()
+    if token_id is not None and user_id is not None:
+        ApiToken.objects.filter(id=token_id, user_id=user_id).delete()

@@ -1,6 +1,11 @@
-from django.urls import path
+import functools
+
+from django.urls import URLPattern, path
 
 from . import views
+from .errors import json_error
+
+MAX_ID = 2**63 - 1  # the database's integer range
 
 urlpatterns = [
     path("auth/login", views.LoginView.as_view()),
@@ -22,4 +27,24 @@ urlpatterns = [
     path("messages/<int:message_id>/reactions", views.ReactionsView.as_view()),
     path("messages/<int:message_id>/reactions/<str:emoji>", views.ReactionView.as_view()),
     path("admin/audit", views.AuditView.as_view()),
+]
+
+
+def _ids_in_range(view):
+    """An id past the database's integer range names nothing: answer 404 before any
+    query (SQLite cannot even bind such a number and would raise OverflowError)."""
+
+    @functools.wraps(view)
+    def guarded(request, *args, **kwargs):
+        if any(isinstance(v, int) and v > MAX_ID for v in kwargs.values()):
+            return json_error(request, "not_found", "Not found.", 404)
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+urlpatterns = [
+    URLPattern(p.pattern, _ids_in_range(p.callback), p.default_args, p.name)
+    if isinstance(p, URLPattern) else p
+    for p in urlpatterns
 ]

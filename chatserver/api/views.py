@@ -42,6 +42,9 @@ def _presence(user_id: int) -> str:
 Obj = inline_serializer("Object", fields={"id": serializers.IntegerField()})
 
 
+LOGIN_TOKEN_KEY = "login_token_id"  # noqa: S105 (a session key name)
+
+
 class LoginView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -67,7 +70,9 @@ class LoginView(APIView):
                 status=401,
             )
         login(request._request, user)
-        _, raw = ApiToken.issue(user, name="login")
+        token, raw = ApiToken.issue(user, name="login")
+        # Logging out of this session also revokes the token issued with it.
+        request._request.session[LOGIN_TOKEN_KEY] = token.id
         get_token(request._request)  # sets the csrftoken cookie for the browser
         return Response({"token": raw, "user": user_full(user, "online")})
 
@@ -77,6 +82,10 @@ class LogoutView(APIView):
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, str):
             admin_actions.revoke_token(raw=request.auth)
+        else:
+            admin_actions.revoke_token(
+                token_id=request._request.session.get(LOGIN_TOKEN_KEY),
+                user_id=request.user.id)
         logout(request._request)
         return Response(status=204)
 

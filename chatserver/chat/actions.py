@@ -8,7 +8,7 @@ Actions take keyword-only arguments and raise ChatError subclasses.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeGuard, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -103,6 +103,13 @@ def _clean_emoji(emoji: object) -> str:
     return emoji
 
 
+MAX_ID = 2**63 - 1  # the database's integer range
+
+
+def _is_id(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 def _send_rate(user: User) -> tuple[int, int]:
     return settings.CHAT["BOT_SEND_RATE"] if user.is_bot else settings.CHAT["SEND_RATE"]
 
@@ -115,7 +122,7 @@ def post_message(*, actor: User, room_id: int, body: object, client_msg_id: obje
     """Post a message; a repeated client_msg_id returns the original message."""
     body = _clean_body(body)
     cmid = _clean_client_msg_id(client_msg_id)
-    if thread_id is not None and (not isinstance(thread_id, int) or isinstance(thread_id, bool)):
+    if thread_id is not None and not _is_id(thread_id):
         raise InvalidInput("thread_id must be a message id.", fields={"thread_id": "invalid"})
     if cmid is not None:
         existing = _existing_send(actor, cmid)
@@ -140,7 +147,8 @@ def _existing_send(actor: User, cmid: str) -> PostResult | None:
     )
     if msg is None:
         return None
-    return PostResult(message_dict(msg, reactions_summary(msg.reactions.all())), created=False)
+    reactions = reactions_summary(msg.reactions.order_by("id"))
+    return PostResult(message_dict(msg, reactions), created=False)
 
 
 def _insert_message(actor: User, room_id: int, body: str, cmid: str | None,
@@ -206,8 +214,15 @@ def edit_message(*, actor: User, message_id: int, body: object) -> dict[str, Any
         msg.html = markdown.render(body, {u.username.lower() for u in mentioned} | (
             ROOM_MENTIONS if room_wide else set()))
         msg.edited_at = timezone.now()
-        msg.save(update_fields=["body", "html", "edited_at"])
-        data = message_dict(msg, reactions_summary(msg.reactions.all()))
+        msg.mentions_room = room_wide
+        msg.save(update_fields=["body", "html", "edited_at", "mentions_room"])
+        # Mentions follow the text: added names count, removed names stop counting.
+        Mention.objects.filter(message_id=msg.id).delete()
+        Mention.objects.bulk_create(
+            Mention(message=msg, user=u, room_id=msg.room_id, seq=msg.seq)
+            for u in mentioned if u.id != msg.author_id
+        )
+        data = message_dict(msg, reactions_summary(msg.reactions.order_by("id")))
         append_room_event(msg.room_id, "message.edited", {"message": data},
                           message_id=msg.id)
     return data
@@ -269,10 +284,16 @@ def mark_read(*, actor: User, room_id: int, seq: object) -> int:
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
         raise InvalidInput("seq must be a non-negative integer.", fields={"seq": "invalid"})
     room_access = access.access_member(actor, room_id)
+    membership_id = room_access.membership.id  # type: ignore[union-attr]
     seq = min(seq, room_access.room.last_seq)
-    Membership.objects.filter(id=room_access.membership.id, last_read_seq__lt=seq).update(  # type: ignore[union-attr]
+    moved = Membership.objects.filter(id=membership_id, last_read_seq__lt=seq).update(
         last_read_seq=seq
     )
+    if not moved:
+        # Already at or past seq: answer with the marker as stored.
+        stored = Membership.objects.filter(id=membership_id).values_list(
+            "last_read_seq", flat=True).first()
+        seq = max(seq, stored or 0)
     from chatserver.realtime.hub import publish_user_ephemeral
 
     publish_user_ephemeral(actor.id, {"type": "read", "room": room_id, "seq": seq})
@@ -327,6 +348,8 @@ def create_room(*, actor: User, name: object, topic: object = "",
 
 def update_room(*, actor: User, room_id: int, changes: dict[str, Any]) -> Room:
     allowed = {"name", "topic", "archived", "posting_policy", "visibility"}
+    if not changes:
+        raise InvalidInput(f"Nothing to change: send one of {', '.join(sorted(allowed))}.")
     unknown = set(changes) - allowed
     if unknown:
         raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.",
@@ -388,7 +411,7 @@ def leave_room(*, actor: User, room_id: int) -> None:
 
 def invite(*, actor: User, room_id: int, user_ids: list[int]) -> list[int]:
     """Add users to a room; return the ids that were added (members already in are skipped)."""
-    if not user_ids or not all(isinstance(u, int) and not isinstance(u, bool) for u in user_ids):
+    if not user_ids or not all(_is_id(u) for u in user_ids):
         raise InvalidInput("user_ids must be a non-empty list of ids.",
                            fields={"user_ids": "invalid"})
     if len(user_ids) > 1000:
@@ -444,9 +467,7 @@ def set_member_role(*, actor: User, room_id: int, user_id: int, role: object) ->
 
 def open_dm(*, actor: User, user_ids: object) -> Room:
     """Return the direct-message room for the caller plus these users, creating it once."""
-    if not isinstance(user_ids, list) or not all(
-        isinstance(u, int) and not isinstance(u, bool) for u in user_ids
-    ):
+    if not isinstance(user_ids, list) or not all(_is_id(u) for u in user_ids):
         raise InvalidInput("user_ids must be a list of ids.", fields={"user_ids": "invalid"})
     ids = sorted(set(user_ids) | {actor.id})
     if len(ids) > 9:
@@ -465,6 +486,7 @@ def open_dm(*, actor: User, user_ids: object) -> Room:
     key = ",".join(str(i) for i in ids)
     room = Room.objects.filter(dm_key=key).first()
     if room is not None:
+        _rejoin_dm(room, users, by=actor)
         return room
     try:
         with transaction.atomic():
@@ -476,3 +498,19 @@ def open_dm(*, actor: User, user_ids: object) -> Room:
     except IntegrityError:
         room = Room.objects.get(dm_key=key)
     return room
+
+
+def _rejoin_dm(room: Room, users: list[User], *, by: User) -> None:
+    """A DM is the room of its set of people: bring back anyone of them who left it."""
+    ids = {u.id for u in users}
+    present = set(Membership.objects.filter(room=room, user_id__in=ids)
+                  .values_list("user_id", flat=True))
+    if present == ids:
+        return
+    with transaction.atomic():
+        room = Room.objects.select_for_update().get(id=room.id)
+        present = set(Membership.objects.filter(room=room, user_id__in=ids)
+                      .values_list("user_id", flat=True))
+        for user in sorted(users, key=lambda u: u.id):
+            if user.id not in present:
+                _add_member(room, user, RoomRole.MEMBER, by=by)

@@ -61,7 +61,7 @@ def render(body: str, mentionable: set[str] | None = None) -> str:
 
 def _mark_mentions(html: str, names: set[str]) -> str:
     """Wrap @name in a span outside of code blocks and tags."""
-    parts = re.split(r"(<code>.*?</code>|<pre>.*?</pre>|<[^>]+>)", html, flags=re.S)
+    parts = re.split(r"(<code[^>]*>.*?</code>|<pre[^>]*>.*?</pre>|<[^>]+>)", html, flags=re.S)
     for i, part in enumerate(parts):
         if not part or part.startswith("<"):
             continue
@@ -75,6 +75,17 @@ def _mark_mentions(html: str, names: set[str]) -> str:
 
 
 def mentioned_names(body: str) -> set[str]:
-    """Return the lowercased names written as @name, ignoring code spans and blocks."""
-    text = re.sub(r"```.*?```|`[^`\n]*`", " ", body, flags=re.S)
-    return {m.group(1).rstrip(".-").lower() for m in MENTION_RE.finditer(text)}
+    """Return the lowercased names written as @name, ignoring code spans and blocks.
+
+    Reads the markdown token stream, so every kind of code (backtick and tilde
+    fences, indented blocks, code spans) is skipped exactly as it is rendered.
+    """
+    names: set[str] = set()
+    for token in _parser().parse(body):
+        if token.type != "inline":
+            continue
+        for child in token.children or ():
+            if child.type == "text":
+                names.update(m.group(1).rstrip(".-").lower()
+                             for m in MENTION_RE.finditer(child.content))
+    return names

@@ -32,10 +32,12 @@ def _memberships_with_counts(user, **filters):
         user_id=user.id, room_id=OuterRef("room_id"), seq__gt=OuterRef("last_read_seq"),
         message__deleted=False,
     )
+    # A message naming the user and @room counts once (as the direct mention).
     room_mentions = Message.objects.filter(
         room_id=OuterRef("room_id"), seq__gt=OuterRef("last_read_seq"), mentions_room=True,
         deleted=False,
-    ).exclude(author_id=user.id)
+    ).exclude(author_id=user.id).exclude(
+        id__in=Mention.objects.filter(user_id=user.id).values("message_id"))
     return (
         Membership.objects.filter(user_id=user.id, **filters)
         .select_related("room")
@@ -79,7 +81,8 @@ def _add_dm_members(rooms: list[dict[str, Any]]) -> None:
     if not dm_ids:
         return
     members: dict[int, list[dict[str, Any]]] = {}
-    for m in Membership.objects.filter(room_id__in=dm_ids).select_related("user"):
+    for m in (Membership.objects.filter(room_id__in=dm_ids).select_related("user")
+              .order_by("user__username")):
         members.setdefault(m.room_id, []).append(user_full(m.user))
     for r in rooms:
         if r["id"] in members:
@@ -190,6 +193,7 @@ def thread_replies(user, message_id: int, *, limit: str | None = None,
 def directory(user, q: str = "", *, presence=None, limit: int = 200) -> list[dict[str, Any]]:
     from chatserver.accounts.models import Role, User
 
+    q = q.replace("\x00", "")  # no name holds NUL, and PostgreSQL refuses it in a query
     qs = User.objects.filter(is_active=True)
     if user.role == Role.GUEST:
         qs = qs.filter(memberships__room__memberships__user_id=user.id).distinct()
