@@ -12,6 +12,7 @@ from chatserver.audit import log as audit
 from chatserver.chat import access
 from chatserver.chat.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chatserver.chat.payloads import user_full
+from chatserver.events.tx import write_transaction
 
 from .models import ApiToken, Role, User, hash_token
 
@@ -54,7 +55,7 @@ def create_user(*, actor: User, data: dict[str, Any]) -> User:
         except ValidationError as exc:
             raise InvalidInput(" ".join(exc.messages), fields={"password": exc.messages}) from None
     try:
-        with transaction.atomic():
+        with write_transaction():
             user = User(username=username, display_name=display_name, role=role, is_bot=is_bot)
             if is_bot or password is None:
                 user.set_unusable_password()
@@ -92,7 +93,7 @@ def update_user(*, actor: User, user_id: int, changes: dict[str, Any]) -> User:
         access.check_site_admin(actor)
         if target.role == Role.OWNER and actor.role != Role.OWNER:
             raise Forbidden("Only owners may change owners.")
-    with transaction.atomic():
+    with write_transaction():
         if "display_name" in changes:
             name = changes["display_name"]
             if not isinstance(name, str) or len(name) > 150:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard, cast
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -24,6 +24,7 @@ from chatserver.events.log import (
     next_room_seq,
     redact_message_events,
 )
+from chatserver.events.tx import write_transaction
 
 from . import access, markdown, ratelimit
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
@@ -153,7 +154,7 @@ def _existing_send(actor: User, cmid: str) -> PostResult | None:
 
 def _insert_message(actor: User, room_id: int, body: str, cmid: str | None,
                     thread_id: int | None) -> PostResult:
-    with transaction.atomic():
+    with write_transaction():
         room_access = access.access_room(actor, room_id)
         access.check_post(actor, room_access)
         root = None
@@ -205,7 +206,7 @@ def _resolve_mentions(room_id: int, body: str) -> tuple[list[User], bool]:
 
 def edit_message(*, actor: User, message_id: int, body: object) -> dict[str, Any]:
     body = _clean_body(body)
-    with transaction.atomic():
+    with write_transaction():
         msg, room_access = access.access_message(actor, message_id)
         access.check_edit(actor, msg)
         access.check_post(actor, room_access)
@@ -229,7 +230,7 @@ def edit_message(*, actor: User, message_id: int, body: object) -> dict[str, Any
 
 
 def delete_message(*, actor: User, message_id: int) -> None:
-    with transaction.atomic():
+    with write_transaction():
         msg, room_access = access.access_message(actor, message_id)
         access.check_delete(actor, msg, room_access)
         msg.deleted = True
@@ -252,7 +253,7 @@ def delete_message(*, actor: User, message_id: int) -> None:
 def add_reaction(*, actor: User, message_id: int, emoji: object) -> bool:
     """Add a reaction; return False when it was already there."""
     emoji = _clean_emoji(emoji)
-    with transaction.atomic():
+    with write_transaction():
         msg, room_access = access.access_message(actor, message_id)
         access.check_post(actor, room_access)
         _, created = Reaction.objects.get_or_create(message=msg, user=actor, emoji=emoji)
@@ -266,7 +267,7 @@ def add_reaction(*, actor: User, message_id: int, emoji: object) -> bool:
 
 def remove_reaction(*, actor: User, message_id: int, emoji: object) -> None:
     emoji = _clean_emoji(emoji)
-    with transaction.atomic():
+    with write_transaction():
         msg, room_access = access.access_message(actor, message_id)
         if room_access.membership is None:
             raise Forbidden("Join the room first.")
@@ -335,7 +336,7 @@ def create_room(*, actor: User, name: object, topic: object = "",
                            fields={"visibility": "invalid"})
     visibility = str(visibility)
     try:
-        with transaction.atomic():
+        with write_transaction():
             room = Room.objects.create(name=name, topic=topic, visibility=visibility,
                                        created_by=actor)
             _add_member(room, actor, RoomRole.ADMIN, by=actor)
@@ -355,7 +356,7 @@ def update_room(*, actor: User, room_id: int, changes: dict[str, Any]) -> Room:
         raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.",
                            fields={f: "unknown" for f in unknown})
     try:
-        with transaction.atomic():
+        with write_transaction():
             room_access = access.access_room(actor, room_id)
             access.check_manage(actor, room_access)
             room = Room.objects.select_for_update().get(id=room_id)
@@ -391,7 +392,7 @@ def update_room(*, actor: User, room_id: int, changes: dict[str, Any]) -> Room:
 
 
 def join_room(*, actor: User, room_id: int) -> Room:
-    with transaction.atomic():
+    with write_transaction():
         room = Room.objects.select_for_update().filter(id=room_id).first()
         if room is None:
             raise NotFound("Room not found.")
@@ -403,7 +404,7 @@ def join_room(*, actor: User, room_id: int) -> Room:
 
 
 def leave_room(*, actor: User, room_id: int) -> None:
-    with transaction.atomic():
+    with write_transaction():
         room_access = access.access_member(actor, room_id)
         Room.objects.select_for_update().filter(id=room_id).first()
         _remove_member(room_access.room, actor.id, by=actor)
@@ -416,7 +417,7 @@ def invite(*, actor: User, room_id: int, user_ids: list[int]) -> list[int]:
                            fields={"user_ids": "invalid"})
     if len(user_ids) > 1000:
         raise TooLarge("At most 1000 users at once.", fields={"user_ids": "too many"})
-    with transaction.atomic():
+    with write_transaction():
         room_access = access.access_room(actor, room_id)
         access.check_invite(actor, room_access)
         room = Room.objects.select_for_update().get(id=room_id)
@@ -440,7 +441,7 @@ def invite(*, actor: User, room_id: int, user_ids: list[int]) -> list[int]:
 
 
 def remove_member(*, actor: User, room_id: int, user_id: int) -> None:
-    with transaction.atomic():
+    with write_transaction():
         room_access = access.access_room(actor, room_id)
         if user_id != actor.id:
             access.check_manage(actor, room_access)
@@ -453,7 +454,7 @@ def remove_member(*, actor: User, room_id: int, user_id: int) -> None:
 def set_member_role(*, actor: User, room_id: int, user_id: int, role: object) -> None:
     if role not in (RoomRole.ADMIN, RoomRole.MEMBER):
         raise InvalidInput("role must be admin or member.", fields={"role": "invalid"})
-    with transaction.atomic():
+    with write_transaction():
         room_access = access.access_room(actor, room_id)
         access.check_manage(actor, room_access)
         updated = Membership.objects.filter(room_id=room_id, user_id=user_id).update(role=role)
@@ -489,7 +490,7 @@ def open_dm(*, actor: User, user_ids: object) -> Room:
         _rejoin_dm(room, users, by=actor)
         return room
     try:
-        with transaction.atomic():
+        with write_transaction():
             names = sorted(u.username for u in users)
             room = Room.objects.create(name=", ".join(names)[:80], visibility=Visibility.DIRECT,
                                        dm_key=key, created_by=actor)
@@ -507,7 +508,7 @@ def _rejoin_dm(room: Room, users: list[User], *, by: User) -> None:
                   .values_list("user_id", flat=True))
     if present == ids:
         return
-    with transaction.atomic():
+    with write_transaction():
         room = Room.objects.select_for_update().get(id=room.id)
         present = set(Membership.objects.filter(room=room, user_id__in=ids)
                       .values_list("user_id", flat=True))
