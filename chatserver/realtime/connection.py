@@ -40,7 +40,14 @@ class Connection:
         self.seqs: dict[int, int] = {}
         self.held: dict[int, list[Held]] = {}
         self.baseline: dict[int, int] = {}
+        self._gap_tries: dict[int, int] = {}
         self.closed = False
+        # Replays (resume, gap fills) may be longer than the queue: they are fed
+        # in as the client reads, keeping the queue at most half full so live
+        # events in other rooms still fit. Set when the queue has room again.
+        self._low = max(1, self.maxsize // 2)
+        self._space = asyncio.Event()
+        self._space.set()
         self._writer = asyncio.ensure_future(self._write())
         self._tasks: set[asyncio.Task] = set()
 
@@ -75,12 +82,14 @@ class Connection:
                 self.user_id, user_seq
             )
             for frame in frames:
-                self.put(frame)
+                await self._put_paced(frame)
         return unknown
 
-    async def _replay(self, wanted: dict[int, int]) -> None:
+    async def _replay(self, wanted: dict[int, int], delay: float = 0.0) -> None:
         if not wanted:
             return
+        if delay:
+            await asyncio.sleep(delay)
         try:
             result = await db(load_replay)(
                 self.user_id, wanted
@@ -90,9 +99,9 @@ class Connection:
                 self.held.pop(r, None)
             raise
         for room_id, replay in result.items():
-            self._apply_replay(room_id, wanted[room_id], replay)
+            await self._apply_replay(room_id, wanted[room_id], replay)
 
-    def _apply_replay(self, room_id: int, after: int, replay: RoomReplay) -> None:
+    async def _apply_replay(self, room_id: int, after: int, replay: RoomReplay) -> None:
         if replay.status == "gone":
             self.held.pop(room_id, None)
             self.seqs.pop(room_id, None)
@@ -106,8 +115,10 @@ class Connection:
             have = after
             for seq, _etype, frame in replay.events:
                 if seq > have:
-                    self.put(frame)
+                    await self._put_paced(frame)
                     have = seq
+            if self.closed or room_id not in self.held:  # closed, or removed meanwhile
+                return
             self.seqs[room_id] = max(have, self.seqs.get(room_id, 0))
         self._flush_held(room_id)
 
@@ -140,15 +151,29 @@ class Connection:
             return
         held = self.held.get(room_id)
         if held is not None:
+            if len(held) >= self.maxsize:
+                # Holding too much while a replay is read: keep only the newest.
+                # Flushing it shows the gap, which is then read from the database.
+                del held[:]
             held.append((seq, etype, target, frame))
             return
         have = self.seqs.get(room_id)
         if have is None or seq <= have:
             return
         if seq > have + 1:
+            tries = self._gap_tries.get(room_id, 0)
+            if tries >= 3:
+                # Three reads of the database did not fill the gap: the event is
+                # not from it. Drop it instead of replaying forever.
+                self._gap_tries.pop(room_id, None)
+                log.warning("room %s: event %s past a gap at %s dropped", room_id, seq, have)
+                return
+            self._gap_tries[room_id] = tries + 1
             self.held[room_id] = [(seq, etype, target, frame)]
-            self._spawn(self._replay({room_id: have}))
+            self._spawn(self._replay({room_id: have}, delay=0.05 * tries))
             return
+        if self._gap_tries:
+            self._gap_tries.pop(room_id, None)
         self.seqs[room_id] = seq
         self.put(frame)
         if etype == "member.left" and target == self.user_id:
@@ -184,11 +209,19 @@ class Connection:
 
     # --- plumbing -----------------------------------------------------------------------
 
+    async def _put_paced(self, frame: str) -> None:
+        """Queue a replayed frame once the queue is at most half full."""
+        while not self.closed and self.queue.qsize() >= self._low:
+            self._space.clear()
+            await self._space.wait()
+        self.put(frame)
+
     def close(self, code: int) -> None:
         if self.closed:
             return
         self.closed = True
         self._writer.cancel()
+        self._space.set()
         self._spawn(self._close(code))
 
     def _spawn(self, coro) -> None:
@@ -204,13 +237,26 @@ class Connection:
     async def _write(self) -> None:
         send = self._send
         queue = self.queue
-        while True:
-            frame = await queue.get()
-            await send({"type": "websocket.send", "text": frame})
+        space = self._space
+        low = self._low
+        try:
+            while True:
+                frame = await queue.get()
+                if queue.qsize() < low:
+                    space.set()
+                await send({"type": "websocket.send", "text": frame})
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The client is gone (the server raises on send); disconnect() follows.
+            self.closed = True
+        finally:
+            space.set()
 
     def detach(self) -> None:
         self.closed = True
         self._writer.cancel()
+        self._space.set()
         for task in list(self._tasks):
             task.cancel()
         for room_id in list(self.seqs) + list(self.held):

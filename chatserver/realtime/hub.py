@@ -18,8 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import hashlib
 import json
 import logging
+import os
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -36,12 +40,30 @@ log = logging.getLogger(__name__)
 
 GAP_WAIT = 0.2  # seconds to wait for an out-of-order event before reading the database
 ROOM_LINGER = 30.0  # keep an empty room's subscription this long (reconnect storms)
-PRESENCE_TICK = 1.0
-OFFLINE_GRACE = 8.0
+PRESENCE_TICK = float(os.environ.get("CHAT_PRESENCE_TICK", "1"))
+# A user whose last socket closed stays "online" this long (reloads, reconnects).
+OFFLINE_GRACE = float(os.environ.get("CHAT_PRESENCE_GRACE", "8"))
 
-ROOM_PREFIX = "chat:room:"
-USER_PREFIX = "chat:user:"
-PRESENCE_CHANNEL = "chat:presence"
+
+@functools.lru_cache(maxsize=8)
+def _namespace(database_name: str, explicit: str) -> str:
+    if explicit:
+        return explicit
+    digest = hashlib.sha256(database_name.encode()).hexdigest()[:10]
+    return f"chat:{digest}:"
+
+
+def channel_prefix() -> str:
+    """The start of every pub/sub channel name of this deployment.
+
+    Redis pub/sub channels are global to a Redis server: the /N database number
+    in REDIS_URL does not scope them. Two deployments (or test runs) sharing a
+    Redis would otherwise hear each other's chat:room:<id> events, and room ids
+    and seqs of different databases collide. So the names carry the database
+    they belong to (its name; CHAT_REDIS_PREFIX sets the prefix explicitly).
+    """
+    return _namespace(str(settings.DATABASES["default"]["NAME"]),
+                      os.environ.get("CHAT_REDIS_PREFIX", ""))
 
 
 class RoomChannel:
@@ -94,11 +116,16 @@ class Hub:
         self._started = False
         # presence: users with a local socket, and changes waiting for the next tick
         self.online: set[int] = set()
-        self.remote_online: set[int] = set()
+        # user -> the other server processes where the user has a socket
+        self.remote_online: dict[int, set[str]] = {}
+        self.node = f"{os.getpid()}-{secrets.token_hex(4)}"
         self._presence_changes: dict[int, str] = {}
         self._offline_timers: dict[int, asyncio.TimerHandle] = {}
         self._presence_task: asyncio.Task | None = None
-        self.stats = {"delivered": 0, "gaps_filled": 0, "overflow_closes": 0}
+        self.stats = {"delivered": 0, "gaps_filled": 0, "overflow_closes": 0,
+                      "redis_catch_ups": 0}
+        self._background: set[asyncio.Task] = set()
+        self.room_prefix = self.user_prefix = self.presence_channel = ""
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -114,9 +141,13 @@ class Hub:
             if self.redis_url:
                 import redis.asyncio as aioredis
 
+                prefix = channel_prefix()
+                self.room_prefix = f"{prefix}room:"
+                self.user_prefix = f"{prefix}user:"
+                self.presence_channel = f"{prefix}presence"
                 self._redis = aioredis.Redis.from_url(self.redis_url)
                 self._pubsub = self._redis.pubsub()
-                await self._pubsub.subscribe(PRESENCE_CHANNEL)
+                await self._pubsub.subscribe(self.presence_channel)
                 self._reader = asyncio.create_task(self._read_redis())
             self._presence_task = asyncio.create_task(self._presence_loop())
             self._started = True
@@ -145,7 +176,7 @@ class Hub:
     async def _start_rooms(self, room_ids: list[int]) -> None:
         try:
             if self._pubsub is not None:
-                await self._pubsub.subscribe(*(f"{ROOM_PREFIX}{r}" for r in room_ids))
+                await self._pubsub.subscribe(*(f"{self.room_prefix}{r}" for r in room_ids))
             last = await db(_load_last_seqs)(room_ids)
         except Exception:
             for r in room_ids:
@@ -177,7 +208,7 @@ class Hub:
         if ch.gap_task is not None:
             ch.gap_task.cancel()
         if self._pubsub is not None:
-            asyncio.ensure_future(self._pubsub.unsubscribe(f"{ROOM_PREFIX}{room_id}"))
+            self._spawn(self._unsubscribe(f"{self.room_prefix}{room_id}"))
 
     def on_room_event(self, room_id: int, seq: int, etype: str, target: int, frame: str) -> None:
         """Take one event from the doorbell (Redis or this process)."""
@@ -186,7 +217,8 @@ class Hub:
             return
         if seq == 0:  # ephemeral (typing): no order, no storage, droppable
             for conn in list(ch.conns):
-                conn.deliver_ephemeral(room_id, frame)
+                if conn.user_id != target:  # target: the sender, who knows already
+                    conn.deliver_ephemeral(room_id, frame)
             return
         if ch.expected is None:
             ch.early.append((seq, etype, target, frame))
@@ -232,8 +264,12 @@ class Hub:
             if seq >= ch.expected and seq not in ch.pending:
                 ch.pending[seq] = (etype, _target_of(etype, frame), frame)
         if ch.expected not in ch.pending:
-            # Not in the database either: it never committed. Skip ahead.
-            ch.expected = min(ch.pending)
+            # Seq N+1 commits only after N (the room row lock), so when N is not
+            # in the database, nothing waiting after it came from this database
+            # either: drop it rather than skip ahead past real events.
+            log.warning("room %s: dropped %d events not in the database (seq %s..%s)",
+                        ch.room_id, len(ch.pending), min(ch.pending), max(ch.pending))
+            ch.pending.clear()
         self._drain(ch)
 
     # --- users: their own stream, ephemeral frames, control ------------------------
@@ -244,7 +280,7 @@ class Hub:
         first = not conns
         conns.add(conn)
         if first and self._pubsub is not None:
-            await self._pubsub.subscribe(f"{USER_PREFIX}{uid}")
+            await self._pubsub.subscribe(f"{self.user_prefix}{uid}")
         if first:
             self._set_presence(uid, "online")
 
@@ -257,7 +293,7 @@ class Hub:
         if not conns:
             del self.users[uid]
             if self._pubsub is not None:
-                asyncio.ensure_future(self._pubsub.unsubscribe(f"{USER_PREFIX}{uid}"))
+                self._spawn(self._unsubscribe(f"{self.user_prefix}{uid}"))
             if self.loop is not None:
                 self._offline_timers[uid] = self.loop.call_later(
                     OFFLINE_GRACE, self._maybe_offline, uid
@@ -275,18 +311,38 @@ class Hub:
     # --- presence ----------------------------------------------------------------------
 
     def _set_presence(self, uid: int, status: str) -> None:
+        """The user's sockets on this process came (online) or went (offline)."""
         timer = self._offline_timers.pop(uid, None)
         if timer is not None:
             timer.cancel()
+        was = self.is_online(uid)
         if status == "online":
             if uid in self.online:
                 return
             self.online.add(uid)
         else:
             self.online.discard(uid)
-        self._presence_changes[uid] = status
+        if self.is_online(uid) != was:  # not when still online on another process
+            self._presence_changes[uid] = status
         if self._redis is not None:
-            asyncio.ensure_future(self._redis.publish(PRESENCE_CHANNEL, f"{uid}|{status}"))
+            self._spawn(self._publish_presence(f"{uid}|{status}|{self.node}"))
+
+    async def _unsubscribe(self, channel: str) -> None:
+        try:
+            await self._pubsub.unsubscribe(channel)
+        except Exception:  # gone with the connection anyway
+            log.warning("could not unsubscribe from %s", channel)
+
+    async def _publish_presence(self, text: str) -> None:
+        try:
+            await self._redis.publish(self.presence_channel, text)
+        except Exception:  # presence is best effort
+            log.warning("could not publish presence %s", text)
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _maybe_offline(self, uid: int) -> None:
         self._offline_timers.pop(uid, None)
@@ -294,7 +350,21 @@ class Hub:
             self._set_presence(uid, "offline")
 
     def is_online(self, uid: int) -> bool:
-        return uid in self.online or uid in self.remote_online
+        return uid in self.online or bool(self.remote_online.get(uid))
+
+    def _on_remote_presence(self, uid: int, status: str, node: str) -> None:
+        if node == self.node:
+            return
+        was = self.is_online(uid)
+        nodes = self.remote_online.setdefault(uid, set())
+        if status == "online":
+            nodes.add(node)
+        else:
+            nodes.discard(node)
+            if not nodes:
+                del self.remote_online[uid]
+        if self.is_online(uid) != was:
+            self._presence_changes[uid] = status
 
     async def _presence_loop(self) -> None:
         """Send presence changes once per tick, coalesced; dropped first under pressure."""
@@ -323,48 +393,83 @@ class Hub:
                     if msg.get("type") != "message":
                         continue
                     self._dispatch_redis(msg["channel"], msg["data"])
+                # listen() returns at once when nothing is subscribed; going round
+                # again would spin without ever yielding to the event loop.
+                raise ConnectionError("the Redis subscription has no channels")
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("Redis subscription failed; resubscribing")
-                await asyncio.sleep(1.0)
-                with contextlib.suppress(Exception):
-                    await self._resubscribe()
+                while True:
+                    await asyncio.sleep(1.0)
+                    try:
+                        await self._resubscribe()
+                        break
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as exc:
+                        log.warning("Redis still unavailable (%s); retrying", exc)
+
+    def _channels(self) -> list[str]:
+        return ([self.presence_channel] + [f"{self.room_prefix}{r}" for r in self.rooms]
+                + [f"{self.user_prefix}{u}" for u in self.users])
 
     async def _resubscribe(self) -> None:
-        channels = [PRESENCE_CHANNEL]
-        channels += [f"{ROOM_PREFIX}{r}" for r in self.rooms]
-        channels += [f"{USER_PREFIX}{u}" for u in self.users]
+        """Subscribe everything on a new connection, then catch up from the database."""
+        new = self._redis.pubsub()
+        try:
+            await new.subscribe(*self._channels())
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await new.aclose()
+            raise
+        old, self._pubsub = self._pubsub, new
+        # Rooms attached while the subscribe above was in flight.
+        await new.subscribe(*self._channels())
         with contextlib.suppress(Exception):
-            await self._pubsub.reset()
-        self._pubsub = self._redis.pubsub()
-        await self._pubsub.subscribe(*channels)
-        # Anything published while we were away is in the database: make every
-        # local socket replay from where it is.
-        for ch in self.rooms.values():
-            for conn in list(ch.conns):
-                conn.request_resync(ch.room_id)
+            await old.aclose()
+        await self._catch_up()
+
+    async def _catch_up(self) -> None:
+        """Deliver the room events committed while the doorbell was not heard.
+
+        One read per room that missed something, delivered through the normal
+        path (in seq order, de-duplicated per socket), not one per socket.
+        """
+        self.stats["redis_catch_ups"] += 1
+        rooms = [r for r, ch in self.rooms.items() if ch.expected is not None]
+        if not rooms:
+            return
+        try:
+            last = await db(_load_last_seqs)(rooms)
+            for room_id in rooms:
+                ch = self.rooms.get(room_id)
+                if ch is None or ch.expected is None or last.get(room_id, 0) < ch.expected:
+                    continue
+                rows = await db(_load_events)(room_id, ch.expected - 1, last[room_id])
+                if self.rooms.get(room_id) is not ch or ch.expected is None:
+                    continue
+                for seq, etype, frame in rows:
+                    if seq >= ch.expected and seq not in ch.pending:
+                        ch.pending[seq] = (etype, _target_of(etype, frame), frame)
+                self._drain(ch)
+        except Exception:
+            log.exception("could not catch up from the database after a Redis outage")
 
     def _dispatch_redis(self, channel: bytes, data: bytes) -> None:
         name = channel.decode()
         text = data.decode()
         try:
-            if name.startswith(ROOM_PREFIX):
+            if name.startswith(self.room_prefix):
                 room, seq, etype, target, frame = text.split("|", 4)
                 self.on_room_event(int(room), int(seq), etype, int(target), frame)
-            elif name.startswith(USER_PREFIX):
+            elif name.startswith(self.user_prefix):
                 kind, payload = text.split("|", 1)
-                self.on_user_message(int(name[len(USER_PREFIX):]), kind, payload)
-            elif name == PRESENCE_CHANNEL:
-                uid_s, status = text.split("|", 1)
-                uid = int(uid_s)
-                if uid in self.online:
-                    return
-                if status == "online":
-                    self.remote_online.add(uid)
-                else:
-                    self.remote_online.discard(uid)
-                self._presence_changes[uid] = status
+                self.on_user_message(int(name[len(self.user_prefix):]), kind, payload)
+            elif name == self.presence_channel:
+                uid_s, status, node = (text.split("|", 2) + [""])[:3]
+                if status in ("online", "offline"):
+                    self._on_remote_presence(int(uid_s), status, node)
         except (ValueError, UnicodeDecodeError):
             log.warning("malformed message on %s", name)
 
@@ -410,18 +515,20 @@ def _redis_publish(channel: str, text: str) -> None:
 
 def publish_room(room_id: int, seq: int, etype: str, target: int, frame: str) -> None:
     if settings.REDIS_URL:
-        _redis_publish(f"{ROOM_PREFIX}{room_id}", f"{room_id}|{seq}|{etype}|{target}|{frame}")
+        _redis_publish(f"{channel_prefix()}room:{room_id}",
+                       f"{room_id}|{seq}|{etype}|{target}|{frame}")
     else:
         hub.call_threadsafe(hub.on_room_event, room_id, seq, etype, target, frame)
 
 
-def publish_room_ephemeral(room_id: int, frame: str) -> None:
-    publish_room(room_id, 0, "ephemeral", 0, frame)
+def publish_room_ephemeral(room_id: int, frame: str, exclude_user: int = 0) -> None:
+    """Typing and the like: no seq, not stored; not sent to `exclude_user`'s own sockets."""
+    publish_room(room_id, 0, "ephemeral", exclude_user, frame)
 
 
 def _publish_user(user_id: int, kind: str, payload: str) -> None:
     if settings.REDIS_URL:
-        _redis_publish(f"{USER_PREFIX}{user_id}", f"{kind}|{payload}")
+        _redis_publish(f"{channel_prefix()}user:{user_id}", f"{kind}|{payload}")
     else:
         hub.call_threadsafe(hub.on_user_message, user_id, kind, payload)
 

@@ -20,5 +20,9 @@ class BearerAuthMiddleware:
                         user = await db(user_for_token)(parts[1])
                         if user is not None:
                             scope = dict(scope, user=user, auth_method="token")
+                        else:
+                            # A bad or revoked token is refused (4401), not
+                            # silently treated as "not signed in yet".
+                            scope = dict(scope, auth_failed=True)
                     break
         return await self.app(scope, receive, send)
