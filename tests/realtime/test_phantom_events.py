@@ -1,5 +1,6 @@
 """An event on Redis that the database never committed neither loops nor blocks real ones."""
 
+import json
 import os
 import time
 
@@ -28,8 +29,8 @@ async def test_phantom_event_is_dropped_and_real_events_still_flow(live, make_us
     ws = await WS.connect(live, alice.raw_token)
     await ws.resume({room.id: 1})
 
-    phantom = ('{"type":"message.new","room":%d,"seq":40,"message":{"id":999999,"body":"ghost"}}'
-               % room.id)
+    phantom = json.dumps({"type": "message.new", "room": room.id, "seq": 40,
+                          "message": {"id": 999999, "body": "ghost"}})
     redis.Redis.from_url(os.environ["REDIS_URL"]).publish(
         f"{channel_prefix()}room:{room.id}", f"{room.id}|40|message.new|0|{phantom}")
     cpu_before = _cpu_seconds(live.proc.pid)
