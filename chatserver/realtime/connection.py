@@ -40,6 +40,7 @@ class Connection:
         self.seqs: dict[int, int] = {}
         self.held: dict[int, list[Held]] = {}
         self.baseline: dict[int, int] = {}
+        self.joined: dict[int, int] = {}
         self._gap_tries: dict[int, int] = {}
         self.closed = False
         # Replays (resume, gap fills) may be longer than the queue: they are fed
@@ -48,7 +49,10 @@ class Connection:
         self._low = max(1, self.maxsize // 2)
         self._space = asyncio.Event()
         self._space.set()
-        self._writer = asyncio.ensure_future(self._write())
+        # Started by opened(), once the socket is accepted: a frame sent before
+        # the accept (presence, a user event during a slow connect) is refused by
+        # the ASGI server and would stop the writer for good.
+        self._writer: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
 
     # --- subscription ------------------------------------------------------------
@@ -59,12 +63,18 @@ class Connection:
             self.held[room_id] = []
             self.baseline[room_id] = seq
         await hub.attach_user(self)
-        await hub.attach_rooms(self, room_seqs)
+        self.joined = await hub.attach_rooms(self, room_seqs)
 
     def release_baseline(self) -> None:
         """Go live in rooms nobody asked to resume, from the seq they had at connect."""
         for room_id in [r for r in self.baseline if r in self.held]:
-            self.seqs[room_id] = self.baseline.pop(room_id)
+            seq = self.baseline.pop(room_id)
+            if self.joined.get(room_id, seq) > seq:
+                # Events committed between reading the seq and joining the room's
+                # fan-out were delivered before this socket was there: read them.
+                self._spawn(self._replay({room_id: seq}))
+                continue
+            self.seqs[room_id] = seq
             self._flush_held(room_id)
         self.baseline.clear()
 
@@ -137,12 +147,6 @@ class Connection:
         self.seqs.pop(room_id, None)
         self.held.pop(room_id, None)
         hub.detach_room(self, room_id)
-
-    def request_resync(self, room_id: int) -> None:
-        if room_id in self.held or room_id not in self.seqs or self.closed:
-            return
-        self.held[room_id] = []
-        self._spawn(self._replay({room_id: self.seqs[room_id]}))
 
     # --- delivery (called by the hub, on the event loop) ----------------------------------
 
@@ -220,7 +224,8 @@ class Connection:
         if self.closed:
             return
         self.closed = True
-        self._writer.cancel()
+        if self._writer is not None:
+            self._writer.cancel()
         self._space.set()
         self._spawn(self._close(code))
 
@@ -233,6 +238,11 @@ class Connection:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("socket task failed", exc_info=task.exception())
+
+    def opened(self) -> None:
+        """The socket is accepted: start writing the queue to it."""
+        if self._writer is None and not self.closed:
+            self._writer = asyncio.ensure_future(self._write())
 
     async def _write(self) -> None:
         send = self._send
@@ -247,15 +257,17 @@ class Connection:
                 await send({"type": "websocket.send", "text": frame})
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
             # The client is gone (the server raises on send); disconnect() follows.
+            log.info("socket writer stopped: %r", exc)
             self.closed = True
         finally:
             space.set()
 
     def detach(self) -> None:
         self.closed = True
-        self._writer.cancel()
+        if self._writer is not None:
+            self._writer.cancel()
         self._space.set()
         for task in list(self._tasks):
             task.cancel()

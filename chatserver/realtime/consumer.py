@@ -95,6 +95,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if user is not None and getattr(user, "is_authenticated", False) and user.is_active:
             await self._start(user)
             await self.accept()
+            assert self.conn is not None
+            self.conn.opened()
         else:
             await self.accept()
             self._auth_timer = asyncio.get_running_loop().call_later(
@@ -196,6 +198,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self._auth_timer.cancel()
         await self._start(user)
+        assert self.conn is not None
+        self.conn.opened()
         await self.put({"type": "auth.ok", "user_id": user.id})
 
     async def on_resume(self, frame: dict[str, Any]) -> None:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GAP_WAIT = 0.2  # seconds to wait for an out-of-order event before reading the database
+SUBSCRIBE_TIMEOUT = 5.0  # at most this long for Redis to confirm a SUBSCRIBE
 ROOM_LINGER = 30.0  # keep an empty room's subscription this long (reconnect storms)
 PRESENCE_TICK = float(os.environ.get("CHAT_PRESENCE_TICK", "1"))
 # A user whose last socket closed stays "online" this long (reloads, reconnects).
@@ -126,6 +127,8 @@ class Hub:
                       "redis_catch_ups": 0}
         self._background: set[asyncio.Task] = set()
         self.room_prefix = self.user_prefix = self.presence_channel = ""
+        # channel -> resolved when Redis confirms our SUBSCRIBE to it
+        self._sub_pending: dict[str, asyncio.Future] = {}
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -154,8 +157,13 @@ class Hub:
 
     # --- rooms -------------------------------------------------------------------
 
-    async def attach_rooms(self, conn: Connection, room_ids: Iterable[int]) -> None:
-        """Register conn in these rooms, starting room subscriptions as needed."""
+    async def attach_rooms(self, conn: Connection, room_ids: Iterable[int]) -> dict[int, int]:
+        """Register conn in these rooms, starting room subscriptions as needed.
+
+        Return {room: the last seq delivered before conn was registered}: conn
+        did not get those events live (later ones reach it through deliver()).
+        """
+        joined: dict[int, int] = {}
         room_ids = list(room_ids)
         new = [r for r in room_ids if r not in self.rooms]
         for r in new:
@@ -172,11 +180,16 @@ class Hub:
                 ch.linger.cancel()
                 ch.linger = None
             ch.conns.add(conn)
+            if ch.expected is not None:
+                joined[r] = ch.expected - 1
+        return joined
 
     async def _start_rooms(self, room_ids: list[int]) -> None:
         try:
             if self._pubsub is not None:
-                await self._pubsub.subscribe(*(f"{self.room_prefix}{r}" for r in room_ids))
+                # Read the seqs only once Redis has confirmed the SUBSCRIBE: an
+                # event committed after the read is then published to us.
+                await self._subscribe_confirmed([f"{self.room_prefix}{r}" for r in room_ids])
             last = await db(_load_last_seqs)(room_ids)
         except Exception:
             for r in room_ids:
@@ -279,8 +292,11 @@ class Hub:
         conns = self.users.setdefault(uid, set())
         first = not conns
         conns.add(conn)
+        channel = f"{self.user_prefix}{uid}"
         if first and self._pubsub is not None:
-            await self._pubsub.subscribe(f"{self.user_prefix}{uid}")
+            await self._subscribe_confirmed([channel])
+        elif channel in self._sub_pending:  # the user's first socket is subscribing
+            await self._wait_confirmed([self._sub_pending[channel]])
         if first:
             self._set_presence(uid, "online")
 
@@ -326,6 +342,30 @@ class Hub:
             self._presence_changes[uid] = status
         if self._redis is not None:
             self._spawn(self._publish_presence(f"{uid}|{status}|{self.node}"))
+
+    async def _subscribe_confirmed(self, channels: list[str]) -> None:
+        """SUBSCRIBE and wait until Redis confirms (the reader task sees it)."""
+        loop = asyncio.get_running_loop()
+        futures = []
+        for channel in channels:
+            fut = self._sub_pending.get(channel)
+            if fut is None or fut.done():
+                fut = self._sub_pending[channel] = loop.create_future()
+            futures.append(fut)
+        await self._pubsub.subscribe(*channels)
+        await self._wait_confirmed(futures)
+
+    async def _wait_confirmed(self, futures: list[asyncio.Future]) -> None:
+        try:
+            await asyncio.wait_for(asyncio.shield(asyncio.gather(*futures)), SUBSCRIBE_TIMEOUT)
+        except TimeoutError:
+            # Redis is slow or away: go on; a reconnect catches up from the database.
+            log.warning("Redis did not confirm a SUBSCRIBE in %s s", SUBSCRIBE_TIMEOUT)
+
+    def _subscribed(self, channel: bytes) -> None:
+        fut = self._sub_pending.pop(channel.decode(), None)
+        if fut is not None and not fut.done():
+            fut.set_result(None)
 
     async def _unsubscribe(self, channel: str) -> None:
         try:
@@ -390,9 +430,11 @@ class Hub:
         while True:
             try:
                 async for msg in self._pubsub.listen():
-                    if msg.get("type") != "message":
-                        continue
-                    self._dispatch_redis(msg["channel"], msg["data"])
+                    kind = msg.get("type")
+                    if kind == "message":
+                        self._dispatch_redis(msg["channel"], msg["data"])
+                    elif kind == "subscribe":
+                        self._subscribed(msg["channel"])
                 # listen() returns at once when nothing is subscribed; going round
                 # again would spin without ever yielding to the event loop.
                 raise ConnectionError("the Redis subscription has no channels")

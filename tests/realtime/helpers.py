@@ -275,6 +275,7 @@ class TcpProxy:
         self.port = 0
         self.refuse_until = 0.0
         self.stall = False
+        self.delay = 0.0  # seconds each chunk from the server process to Redis waits
         self.pairs: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = set()
         self.accepted = 0
 
@@ -300,9 +301,12 @@ class TcpProxy:
         pair = (writer, up_writer)
         self.pairs.add(pair)
 
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter,
+                       delayed: bool = False) -> None:
             try:
                 while data := await src.read(65536):
+                    if delayed and self.delay > 0:
+                        await asyncio.sleep(self.delay)
                     dst.write(data)
                     await dst.drain()
             except (OSError, asyncio.CancelledError):
@@ -311,7 +315,7 @@ class TcpProxy:
                 dst.close()
 
         try:
-            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+            await asyncio.gather(pipe(reader, up_writer, delayed=True), pipe(up_reader, writer))
         except asyncio.CancelledError:
             writer.transport.abort()
             up_writer.transport.abort()

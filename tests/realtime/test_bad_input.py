@@ -152,17 +152,19 @@ async def test_frame_flood_is_rate_limited_then_closed_with_4429(start_server, u
     alice, bob, room = await _room(users)
     # A short burst: refused frames get rate_limited with retry_after, then it recovers.
     a = await WS.connect(server, alice.raw_token)
-    for _ in range(12):
+    # 11 frames fall in one or two 1-second windows of 5: 1 to 6 are refused, and
+    # at most one window is over the budget (no second strike).
+    for _ in range(11):
         await a.send({"type": "ping"})
-    answers = [await recv_skip(a) for _ in range(12)]
+    answers = [await recv_skip(a) for _ in range(11)]
     limited = [f for f in answers if f["type"] == "error"]
-    assert 2 <= len(limited) <= 7  # 12 frames over at most two 1-second windows of 5
+    assert 1 <= len(limited) <= 6
     assert all(set(f) == {"type", "code", "message", "retry_after"} for f in limited)
     assert all((f["code"], f["message"]) == ("rate_limited", "Too many frames.")
                for f in limited)
     assert all(0 < f["retry_after"] <= 1.0 for f in limited)
     assert [f for f in answers if f["type"] != "error"] == [{"type": "pong"}] * (
-        12 - len(limited))
+        11 - len(limited))
     await asyncio.sleep(limited[-1]["retry_after"] + 0.05)
     # The next window: exactly 5 frames pass, the 6th is refused.
     for _ in range(6):

@@ -12,6 +12,7 @@ from asgiref.sync import sync_to_async
 
 from chatserver.chat import actions
 from tests.conftest import requires_redis
+from tests.wsclient import WS
 
 from .helpers import Api, TcpProxy, collect, connect, send_and_ack
 
@@ -28,8 +29,8 @@ async def proxied_server(start_server):
     await proxy.close()
 
 
-@pytest.mark.parametrize(("outage", "stall"), [(0.5, True), (0.5, False), (2.5, False)],
-                         ids=["reconnect-held-up", "refused-briefly", "refused-for-long"])
+@pytest.mark.parametrize(("outage", "stall"), [(0.5, True), (1.6, False)],
+                         ids=["reconnect-held-up", "refused-for-long"])
 async def test_events_published_while_cut_off_from_redis_still_arrive(
         live, proxied_server, users, outage, stall):
     """The hub's reader sees the dropped connection, subscribes again (for long:
@@ -64,4 +65,54 @@ async def test_events_published_while_cut_off_from_redis_still_arrive(
     assert [f["message"]["body"] for f in await collect(a, room, 7, start=0)] == ["from b"]
     await asyncio.sleep(0)
     await a.close()
+    await b.close()
+
+
+async def _warm_up(server, users) -> None:
+    """Start the process's hub (its first socket, of a user in no room of the test)
+    before the test slows Redis down."""
+    (carol,) = await users("carol")
+    ws = await connect(server, carol, {})
+    await ws.close()
+
+
+async def test_event_right_after_resume_on_a_new_room_subscription(live, proxied_server, users):
+    """ready means subscribed: an event committed right after it is heard, even
+    when the process's SUBSCRIBE takes a while to reach Redis."""
+    server, proxy = proxied_server
+    alice, bob = await users("alice", "bob")
+    room = await sync_to_async(actions.create_room)(actor=alice, name="slow-subscribe")
+    await sync_to_async(actions.invite)(actor=alice, room_id=room.id, user_ids=[bob.id])
+    room = room.id
+    await _warm_up(server, users)
+    proxy.delay = 0.6  # the SUBSCRIBE for `room` reaches Redis 0.6 s late
+    b = await connect(server, bob, {room: 2})
+    async with Api(live, alice) as api:
+        await api.post(room, "right after ready")  # seq 3, published through the other process
+    proxy.delay = 0
+    got = await collect(b, room, 3, timeout=5)
+    assert [(f["seq"], f["message"]["body"]) for f in got] == [(3, "right after ready")]
+    await b.close()
+
+
+async def test_event_while_connecting_reaches_a_socket_that_did_not_resume(
+        live, proxied_server, users):
+    """A room the client did not name in resume goes live from the seq it had at
+    connect: an event committed while the socket was being set up is not lost."""
+    server, proxy = proxied_server
+    alice, bob = await users("alice", "bob")
+    room = await sync_to_async(actions.create_room)(actor=alice, name="connecting")
+    await sync_to_async(actions.invite)(actor=alice, room_id=room.id, user_ids=[bob.id])
+    room = room.id
+    await _warm_up(server, users)
+    proxy.delay = 0.6
+    connecting = asyncio.create_task(WS.connect(server, bob.raw_token))
+    await asyncio.sleep(0.2)  # the server has read bob's rooms and is subscribing
+    async with Api(live, alice) as api:
+        await api.post(room, "while connecting")  # seq 3
+    b = await connecting
+    proxy.delay = 0
+    await b.resume({})  # no rooms named: live from the seq at connect (2)
+    got = await collect(b, room, 3, timeout=5, start=0)
+    assert [(f["seq"], f["message"]["body"]) for f in got] == [(3, "while connecting")]
     await b.close()

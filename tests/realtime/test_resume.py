@@ -234,6 +234,8 @@ async def test_removed_member_gets_nothing_of_a_private_room(live, users):
         await asyncio.sleep(0.3)
         b.frames.extend(await b.drain(0.2))
         got = room_events(b.frames, secret)
+        # member.left (4) may or may not get there: room.removed comes on the user
+        # stream, and the socket drops the room at whichever arrives first.
         assert type_seq(got) in ([("message.new", 3), ("member.left", 4)], [("message.new", 3)])
         assert all(f["message"]["body"] == "before removal" for f in got
                    if f["type"] == "message.new")
@@ -306,6 +308,7 @@ async def test_user_stream_room_added_goes_live_and_room_removed(live, users):
         await api.post(room, "bob is gone")  # 7
         await asyncio.sleep(0.3)
         later = room_events(b.frames + await b.drain(0.2), room)
+        # 6 (member.left) only if it beat room.removed; never 7.
         assert [f["seq"] for f in later] in ([3, 4, 5], [3, 4, 5, 6])
         await b.close()
 

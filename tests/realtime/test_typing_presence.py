@@ -117,25 +117,39 @@ async def test_presence_across_two_processes(start_server, users):
     alice, bob, carol, room, side = await _rooms(users)
     a = await connect(a_srv, alice, {room: 2})
 
-    async def bob_presence(timeout):
+    async def bob_presence(timeout, until=None):
+        """Bob's presence frames at `a` for `timeout` s, or until status `until`."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         out = []
         with contextlib.suppress(TimeoutError):
-            while loop.time() < deadline:
+            while loop.time() < deadline and (until is None or until not in out):
                 f = await a.recv(max(0.01, deadline - loop.time()))
                 if f["type"] == "presence" and f.get("user_id") == bob.id:
                     out.append(f["status"])
         return out
 
     bob_on_b = await connect(b_srv, bob, {room: 2})
-    assert await bob_presence(1.0) == ["online"]  # heard from B, through Redis
+    assert await bob_presence(2.0, until="online") == ["online"]  # from B, through Redis
     bob_on_a = await connect(a_srv, bob, {room: 2})
     await bob_on_a.close()
-    assert await bob_presence(1.2) == []  # still online on B: no offline, no new online
+    # Still online on B: no offline (after A's grace and tick), and no new online.
+    assert await bob_presence(0.8) == []
     async with Api(a_srv, alice) as api:
         assert (await api.call("GET", f"/users/{bob.id}"))["presence"] == "online"
         await bob_on_b.close()
-        assert await bob_presence(1.5) == ["offline"]
+        assert await bob_presence(2.0, until="offline") == ["offline"]
         assert (await api.call("GET", f"/users/{bob.id}"))["presence"] == "offline"
     await a.close()
+
+
+async def test_presence_during_connect_does_not_break_the_socket(start_server, users):
+    """A presence frame due while a socket is still being set up (before the
+    accept) waits for the accept instead of killing the socket's writer."""
+    server = start_server(env={"CHAT_PRESENCE_TICK": "0.001"})  # ticks all the time
+    alice, bob, carol, room, side = await _rooms(users)
+    for user in (alice, bob, carol, alice, bob):
+        ws = await connect(server, user, {})  # connect() waits for `ready`
+        await ws.send({"type": "ping"})
+        await ws.until("pong")
+        await ws.close()
