@@ -37,6 +37,24 @@ def versions() -> dict[str, str]:
     return out
 
 
+def server_code() -> dict:
+    """Which server code was measured: HEAD and files changed since (read-only git)."""
+    import subprocess
+
+    from .util import ROOT
+
+    def git(*a: str) -> str:
+        try:
+            return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True,
+                                  timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    dirty = [line[3:] for line in git("status", "--porcelain", "--", "chatserver", "bots",
+                                      "manage.py", "pyproject.toml").splitlines()]
+    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": dirty}
+
+
 def machine() -> dict:
     mem_kib = 0
     with open("/proc/meminfo") as f:
@@ -101,6 +119,7 @@ def run_one(args, scenario: str) -> dict:
         "server_env": server_env,
         "notes": [],
         "machine": machine(),
+        "server_code": server_code(),
         "versions": versions(),
     }
     if server_env:
@@ -145,8 +164,8 @@ def run_one(args, scenario: str) -> dict:
                                f"{args.switch_interval}) via bench.serve_wrapper (server code "
                                f"unchanged)")
     if args.profile:
-        result["notes"].append("profiled with py-spy (100 Hz, --nonblocking) during the "
-                               "measured window; that adds some CPU load")
+        result["notes"].append("profiled with py-spy (100 Hz, --nonblocking --gil: samples the "
+                               "GIL holder) during the measured window; adds some CPU load")
     if not args.no_save:
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         tag = f"-{args.tag}" if args.tag else ""
@@ -179,7 +198,8 @@ def headline(r: dict) -> list[str]:
             f"lost {m['lost']}, gaps {m['deliveries']['gaps']}, closes {m['closes'] or 0}, "
             f"server cpu {m['cpu'].get('server_cores', '-')} cores, "
             f"clients {m['cpu'].get('clients_cores', '-')}, "
-            f"others {m['cpu'].get('other_cores', '-')}",
+            + (f"pg+redis {m['cpu']['db_redis_cores']}, " if "db_redis_cores" in m["cpu"] else "")
+            + f"others {m['cpu'].get('other_cores', '-')}",
         ]
     if s == "throughput":
         w5, r5, wm = m["ws_500"], m["rest_500"], m["ws_max"]
@@ -243,6 +263,87 @@ def print_summary(results: list[dict]) -> None:
     print(flush=True)
 
 
+PIVOT = [
+    # (scenario, label, value path(s), target text, target metric or None)
+    ("cold-start", "cold start: first post acked, s (median)", "first_post_s.median", "<= 2",
+     "first_post_s.max"),
+    ("big-room", "500 in one room, 50 msg/s: delivery p50 / p99 ms",
+     "delivery_ms.p50|delivery_ms.p99", "p99 <= 100", "delivery_ms.p99"),
+    ("big-room", "  acked msg/s / lost", "acked_per_s|lost", "50 / 0", "lost"),
+    ("big-room-1k", "1,000 in one room, 5 msg/s: delivery p50 / p99 ms",
+     "delivery_ms.p50|delivery_ms.p99", "p50 <= 25, p99 <= 100",
+     "delivery_ms.p99,delivery_ms.p50"),
+    ("many-rooms", "2,000 in 200 rooms, 400 msg/s offered: frames/s", "frames_per_s",
+     ">= 20,000", "frames_per_s"),
+    ("many-rooms", "  delivery p50 / p99 ms", "delivery_ms.p50|delivery_ms.p99", "p99 <= 250",
+     "delivery_ms.p99"),
+    ("many-rooms", "  acked msg/s / lost", "acked_per_s|lost", "400 / 0", "lost"),
+    ("throughput", "max persisted msg/s (WS, acked after commit)", "ws_max.acked_per_s",
+     ">= 1,500", "ws_max.acked_per_s"),
+    ("throughput", "WS send offered 500/s: acked/s, ack p99 ms",
+     "ws_500.acked_per_s|ws_500.ack_ms.p99", "p99 <= 50", "ws_500.ack_ms.p99"),
+    ("throughput", "REST POST offered 500/s: ok/s, p99 ms",
+     "rest_500.acked_per_s|rest_500.api_ms.p99", "p99 <= 50", "rest_500.api_ms.p99"),
+    ("throughput", "  server CPU ms per message (WS max)", "ws_max.server_cpu_ms_per_msg", "",
+     None),
+    ("idle-memory", "KiB per idle connection (2,000, deflate offered)", "kib_per_connection",
+     "<= 40", "kib_per_connection"),
+    ("storm", "5,000 dropped at once: all back + resubscribed, s", "all_ready_s", "<= 10",
+     "all_ready_s"),
+    ("storm", "  probe messages lost / server errors", "probe_lost|server_errors", "0 / 0",
+     "probe_lost"),
+]
+
+
+def _pick(metrics: dict, spec: str) -> list:
+    """Values of full dotted paths separated by '|'."""
+    return [get_path(metrics, path) for path in spec.split("|")]
+
+
+def get_path(d, dotted: str):
+    for part in dotted.split("."):
+        if not isinstance(d, dict) or part not in d:
+            return None
+        d = d[part]
+    return d
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:,.0f}" if v >= 100 else (f"{v:.1f}" if v >= 10 else f"{v:.2f}".rstrip("0")
+                                             .rstrip("."))
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+def print_markdown(results: list[dict]) -> None:
+    """One row per headline metric, one column per mode + server; misses in bold."""
+    cols: list[tuple[str, str]] = []
+    by: dict[tuple[str, str, str], dict] = {}
+    for r in results:
+        key = (r["mode"], r["server"])
+        if key not in cols:
+            cols.append(key)
+        by[(r["mode"], r["server"], r["scenario"])] = r
+    names = {"embedded": "embedded (SQLite, 1 proc)",
+             "production": "production (PG+Redis, 2 procs)"}
+    print("| metric | target | " + " | ".join(f"{names[m]} {s}" for m, s in cols) + " |")
+    print("|---|---|" + "---|" * len(cols))
+    for scenario, label, spec, target, tmetric in PIVOT:
+        cells = []
+        for mode, server in cols:
+            r = by.get((mode, server, scenario))
+            if r is None or "metrics" not in r:
+                cells.append("" if r is None else "error")
+                continue
+            text = " / ".join(_fmt(v) for v in _pick(r["metrics"], spec))
+            missed = any(t["met"] is False for t in r.get("targets") or []
+                         if tmetric and t["metric"] in tmetric.split(","))
+            cells.append(f"**{text}**" if missed else text)
+        print(f"| {label} | {target} | " + " | ".join(cells) + " |")
+
+
 def cmd_report(args) -> None:
     paths = [Path(p) for p in args.files] or sorted(RESULTS_DIR.glob("*.json"))
     results = []
@@ -253,7 +354,10 @@ def cmd_report(args) -> None:
             print(f"skipping {path}: {exc}", file=sys.stderr)
     order = {s: i for i, s in enumerate(ALL)}
     results.sort(key=lambda r: (r["mode"], r["server"], order.get(r["scenario"], 99)))
-    print_summary(results)
+    if args.markdown:
+        print_markdown(results)
+    else:
+        print_summary(results)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -297,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     rep = sub.add_parser("report", help="print the table of stored results")
     rep.add_argument("files", nargs="*")
+    rep.add_argument("--markdown", action="store_true", help="a Markdown table")
     args = parser.parse_args(argv)
     if args.cmd == "report":
         cmd_report(args)

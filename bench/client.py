@@ -200,6 +200,7 @@ class Worker:
             # Closed while opening: _open sees this and retries.
             if not ready.done():
                 ready.set_exception(ConnectionError(f"closed {ws.close_code}"))
+                ready.exception()  # _open may have given up already: nobody else reads it
             return
         if ws is not c.ws or c.expect_close or self.stopping:
             return
@@ -393,8 +394,14 @@ class Worker:
         return {"sent": sum(sent), "unacked": unacked}
 
     async def op_rest(self, t0: float, warmup: float, duration: float, rate: float,
-                      seq0: int = 0) -> dict:
-        """Senders POST to /api/v1/rooms/{id}/messages at `rate` each (open loop)."""
+                      seq0: int = 0, max_inflight: int = 200, grace: float = 10.0) -> dict:
+        """Senders POST to /api/v1/rooms/{id}/messages at `rate` each (open loop).
+
+        At most `max_inflight` requests per worker: a send due while that many are
+        waiting is skipped and counted (`skipped_backlog`), so a server slower than the
+        offered rate does not pile up thousands of requests. Requests still open
+        `grace` s after the end are cancelled and counted (`cancelled_at_end`).
+        """
         import httpx
 
         t_warm, t_end = t0 + warmup, t0 + duration
@@ -443,21 +450,29 @@ class Worker:
                 if delay > 0:
                     await asyncio.sleep(delay)
                 phase = "w" if next_t < t_warm else "m"
+                n += 1
+                next_t += interval
+                if len(inflight) >= max_inflight:
+                    status["skipped_backlog"] += 1
+                    continue
                 task = asyncio.ensure_future(
                     post(c, c.send_rooms[n % len(c.send_rooms)], seq0 + n, phase))
                 inflight.add(task)
                 task.add_done_callback(inflight.discard)
                 self.bump(SENT)
-                n += 1
-                next_t += interval
             return n
 
         sent = await asyncio.gather(*(sender(c) for c in senders))
         if inflight:
-            await asyncio.wait(inflight, timeout=30)
+            await asyncio.wait(set(inflight), timeout=grace)
+        if inflight:
+            status["cancelled_at_end"] += len(inflight)
+            for task in list(inflight):
+                task.cancel()
+            await asyncio.wait(set(inflight), timeout=5)
         for client in by_base.values():
             await client.aclose()
-        return {"sent": sum(sent), "status": dict(status)}
+        return {"sent": sum(sent) - status["skipped_backlog"], "status": dict(status)}
 
     async def op_probe(self, posts: dict) -> dict:
         """Post one probe message per room: posts = {room_id: client_idx}."""

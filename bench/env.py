@@ -28,6 +28,9 @@ PG_DB = os.environ.get("BENCH_PG_DB", "bench")
 # test runs') events. Or a URL such as redis://127.0.0.1:6379/5.
 REDIS = os.environ.get("BENCH_REDIS", "private")
 ERROR_RE = re.compile(r"Traceback|\bERROR\b|\bCRITICAL\b")
+# uvicorn's own line when it is stopped with work still running (a backlog): reported
+# apart, it is not an error in serving.
+SHUTDOWN_RE = re.compile(r"graceful shutdown exceeded")
 
 # Variables of the caller's environment that must not leak into a run.
 SCRUB = ("DATABASE_URL", "REDIS_URL", "CHAT_DATA_DIR", "CHAT_SEND_RATE", "CHAT_FRAME_RATE",
@@ -39,6 +42,16 @@ def _pg_parts() -> tuple[str, str, str]:
     user, _, hostport = rest.rpartition("@")
     host, _, port = hostport.partition(":")
     return user or "postgres", host or "127.0.0.1", port or "5432"
+
+
+def log_errors(path: Path) -> tuple[int, list[str], list[str]]:
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return 0, [], []
+    shutdown = [ln for ln in lines if SHUTDOWN_RE.search(ln)]
+    hits = [ln for ln in lines if ERROR_RE.search(ln) and not SHUTDOWN_RE.search(ln)]
+    return len(hits), hits[:8], shutdown
 
 
 @dataclass
@@ -116,14 +129,10 @@ class Server:
         except OSError:
             return ""
 
-    def errors(self) -> tuple[int, list[str]]:
-        """Count log lines that look like server errors; return a few of them."""
-        try:
-            lines = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return 0, []
-        hits = [ln for ln in lines if ERROR_RE.search(ln)]
-        return len(hits), hits[:8]
+    def errors(self) -> tuple[int, list[str], list[str]]:
+        """Count log lines that look like server errors; return a few of them, and
+        apart from them the lines saying shutdown had to cancel running work."""
+        return log_errors(self.log_path)
 
 
 class PrivateRedis:
@@ -266,8 +275,13 @@ class Setup:
     def server_errors(self) -> dict:
         total = 0
         sample: list[str] = []
+        shutdown: list[str] = []
         for s in self.servers:
-            n, hits = s.errors()
+            n, hits, down = s.errors()
             total += n
             sample += hits
-        return {"count": total, "sample": sample[:10]}
+            shutdown += down
+        out: dict = {"count": total, "sample": sample[:10]}
+        if shutdown:
+            out["shutdown_cancelled_work"] = shutdown[:4]
+        return out

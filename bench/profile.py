@@ -1,9 +1,12 @@
 """Optional py-spy sampling of the server processes during a measured window.
 
 Enabled with `--profile` (needs a py-spy binary: on PATH, or BENCH_PYSPY=/path).
-Raw stacks are kept next to the server logs; a summary goes into the result:
-where the samples are (event-loop thread vs worker threads) and the hottest
-functions, by own time and including callees.
+Only the thread holding the GIL is sampled (`--gil`): a server process runs one
+thread of Python at a time, so this is where its CPU goes (time spent waiting for
+the database or for the GIL does not show). Raw stacks are kept next to the server
+logs; a summary goes into the result: the share of GIL time on the event-loop
+thread vs the thread pool, and the hottest functions, by own time and including
+callees.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ class Profiler:
             out = self.outdir / f"profile-{self.label}-{pid}.txt"
             proc = subprocess.Popen(
                 [exe, "record", "-p", str(pid), "-d", str(max(1, int(seconds))),
-                 "-r", str(self.rate), "-f", "raw", "-o", str(out), "--nonblocking"],
+                 "-r", str(self.rate), "-f", "raw", "-o", str(out), "--nonblocking", "--gil"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self.procs.append((pid, out, proc))
 

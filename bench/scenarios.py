@@ -15,7 +15,7 @@ from typing import Any
 from .env import Server, Setup
 from .pool import Pool
 from .profile import Profiler
-from .util import CpuMeter, log, percentiles, us_to_ms, wait_quiet
+from .util import CpuMeter, db_pids, log, percentiles, us_to_ms, wait_quiet
 
 # Set from the command line: how long to wait for other sessions' load to go away,
 # and whether to sample the server processes with py-spy during measured windows.
@@ -222,6 +222,34 @@ def lag_summary(replies: list[dict]) -> dict:
     return us_to_ms(percentiles(lags, ps=(50, 99)))
 
 
+class PgWindow:
+    """pg_stat_activity sampling over a measured window (production mode only)."""
+
+    def __init__(self, setup: Setup):
+        self.sampler = None
+        if setup.mode == "production":
+            from .env import PG_ADMIN, PG_DB
+            from .pgstat import PgSampler
+
+            self.sampler = PgSampler(f"{PG_ADMIN}/{PG_DB}", PG_DB)
+
+    def start(self) -> None:
+        if self.sampler is not None:
+            self.sampler.start()
+
+    def stop(self) -> dict | None:
+        return self.sampler.stop() if self.sampler is not None else None
+
+
+def meter_for(setup: Setup, servers: list[Server], pool: Pool) -> CpuMeter:
+    """Server, clients, and (production) the database backends and private Redis."""
+    groups: dict = {"server": [s.pid for s in servers], "clients": pool.pids}
+    if setup.mode == "production":
+        extra = [setup.redis.proc.pid] if setup.redis and setup.redis.proc else []
+        groups["db_redis"] = lambda: db_pids() + extra
+    return CpuMeter(groups)
+
+
 def quiet(servers: list[Server], pool: Pool | None = None) -> dict:
     """Wait (bounded) until processes other than ours leave the CPUs alone."""
     if QUIET["timeout"] <= 0:
@@ -280,7 +308,7 @@ def run_fanout(setup: Setup, p: Params) -> dict:
         time.sleep(4.0)  # past the server's resume grace; presence settles
         background = quiet(servers, pool)
         pool.call("reset_stats", progress=0)
-        meter = CpuMeter({"server": [s.pid for s in servers], "clients": pool.pids})
+        meter = meter_for(setup, servers, pool)
         t0 = time.time() + 1.0
         t_warm, t_end = t0 + p.warmup, t0 + p.duration
         rss_before = sum(s.rss_kib() for s in servers)
@@ -288,11 +316,15 @@ def run_fanout(setup: Setup, p: Params) -> dict:
             f"(first {p.warmup} s warm-up, not in latency stats)")
         cpu: dict = {}
         prof = profiler(setup, servers, p.scenario)
+        pg = PgWindow(setup)
+        pgstat: dict = {}
         sent = pool.call(
             "send", {"mode": "open", "t0": t0, "warmup": p.warmup, "duration": p.duration,
                      "rate": p.rate}, label="send", timeout=p.duration + 120,
             timers=[(t_warm, meter.start), (t_warm, lambda: prof.start(p.duration - p.warmup)),
-                    (t_end, lambda: cpu.update(meter.stop()))])
+                    (t_warm, pg.start),
+                    (t_end, lambda: cpu.update(meter.stop())),
+                    (t_end, lambda: pgstat.update(pg.stop() or {}))])
         profile = prof.finish()
         res = drain_and_collect(pool)
         replies = res.pop("_replies")
@@ -324,6 +356,8 @@ def run_fanout(setup: Setup, p: Params) -> dict:
             "rooms": len(rooms),
             "room_size": len(rooms[0]),
         }
+        if pgstat:
+            metrics["pg_activity"] = pgstat
         if cpu.get("server_cores") and metrics["frames_per_s"]:
             # CPU per unit of work holds up better than latency on a shared machine.
             metrics["server_cpu_us_per_frame"] = round(
@@ -354,17 +388,21 @@ def run_throughput(setup: Setup, p: Params) -> dict:
         def phase(name: str, op: str, args: dict) -> None:
             background = quiet(servers, pool)
             pool.call("reset_stats", progress=0)
-            meter = CpuMeter({"server": [s.pid for s in servers], "clients": pool.pids})
+            meter = meter_for(setup, servers, pool)
             t0 = time.time() + 1.0
             t_warm, t_end = t0 + p.warmup, t0 + p.duration
             cpu: dict = {}
             log(f"phase {name}: {args}")
             prof = profiler(setup, servers, name)
+            pg = PgWindow(setup)
+            pgstat: dict = {}
             sent = pool.call(op, dict(args, t0=t0, warmup=p.warmup, duration=p.duration),
                              label=name, timeout=p.duration + 120,
                              timers=[(t_warm, meter.start),
                                      (t_warm, lambda: prof.start(p.duration - p.warmup)),
-                                     (t_end, lambda: cpu.update(meter.stop()))])
+                                     (t_warm, pg.start),
+                                     (t_end, lambda: cpu.update(meter.stop())),
+                                     (t_end, lambda: pgstat.update(pg.stop() or {}))])
             profile = prof.finish()
             replies = pool.call("collect", {"expected": {}, "last_seqs": {}}, progress=0)
             ack_ps = merge_counts(replies, "ack_per_sec")
@@ -388,10 +426,16 @@ def run_throughput(setup: Setup, p: Params) -> dict:
                 out["status"] = dict(status)
                 out["api_ms"] = us_to_ms(percentiles(rest))
             errs: dict[str, int] = defaultdict(int)
+            closes: dict[str, int] = defaultdict(int)
             for r in replies:
                 for k, v in r["send_errors"].items():
                     errs[k] += v
+                for k, v in r["closes"].items():
+                    closes[str(k)] += v
             out["send_errors"] = dict(errs)
+            out["socket_closes_so_far"] = dict(closes)
+            if pgstat:
+                out["pg_activity"] = pgstat
             if cpu.get("server_cores") and out["acked_per_s"]:
                 out["server_cpu_ms_per_msg"] = round(
                     cpu["server_cores"] * 1000 / out["acked_per_s"], 2)
@@ -402,9 +446,11 @@ def run_throughput(setup: Setup, p: Params) -> dict:
                 + (f"ack p99 {out['ack_ms']['p99']} ms" if "ack_ms" in out
                    else f"api p99 {out['api_ms']['p99']} ms"))
 
-        phase("ws_500", "send", {"mode": "open", "rate": per_sender, "seq0": 0})
+        # ack_wait: let a backlog drain before the next phase starts.
+        phase("ws_500", "send", {"mode": "open", "rate": per_sender, "seq0": 0, "ack_wait": 60})
         phase("rest_500", "rest", {"rate": per_sender, "seq0": 1_000_000})
-        phase("ws_max", "send", {"mode": "closed", "window": p.window, "seq0": 2_000_000})
+        phase("ws_max", "send", {"mode": "closed", "window": p.window, "seq0": 2_000_000,
+                                 "ack_wait": 60})
         res = drain_and_collect(pool)
         res.pop("_replies")
         metrics = {
@@ -485,7 +531,7 @@ def run_storm(setup: Setup, p: Params) -> dict:
         time.sleep(4.0)
         background = quiet(servers, pool)
         errors_before = setup.server_errors()["count"]
-        meter = CpuMeter({"server": [s.pid for s in servers], "clients": pool.pids})
+        meter = meter_for(setup, servers, pool)
         at = time.time() + 1.0
         log(f"storm: dropping all {p.clients} sockets at once, reconnecting with resume")
         cpu: dict = {}

@@ -63,17 +63,41 @@ def machine_cpu() -> tuple[float, float]:
     return float(total - idle), float(total)
 
 
-class CpuMeter:
-    """CPU used by some processes (and by the whole machine) between start() and stop()."""
+def db_pids(database: str = "bench") -> list[int]:
+    """PostgreSQL backends serving `database` (processes titled 'postgres: ... <db> ...')."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                title = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres: ") and f" {database} " in title:
+            out.append(int(entry))
+    return out
 
-    def __init__(self, pids: dict[str, list[int]]):
+
+class CpuMeter:
+    """CPU used by groups of processes (and by the whole machine) between start() and stop().
+
+    A group is a list of PIDs or a callable returning one (read again at stop, so
+    processes that appear meanwhile, like new database backends, count from zero).
+    """
+
+    def __init__(self, pids: dict):
         self.pids = pids
         self.t0 = 0.0
-        self.c0: dict[str, float] = {}
+        self.c0: dict[str, dict[int, float]] = {}
         self.m0 = (0.0, 0.0)
 
-    def _read(self) -> dict[str, float]:
-        return {k: sum(cpu_seconds(p) for p in v) for k, v in self.pids.items()}
+    def _read(self) -> dict[str, dict[int, float]]:
+        out = {}
+        for k, v in self.pids.items():
+            pids = v() if callable(v) else v
+            out[k] = {p: cpu_seconds(p) for p in pids}
+        return out
 
     def start(self) -> None:
         self.t0 = time.monotonic()
@@ -82,15 +106,17 @@ class CpuMeter:
 
     def stop(self) -> dict[str, float]:
         dt = max(1e-6, time.monotonic() - self.t0)
-        c1 = self._read()
+        r1 = self._read()
         m1 = machine_cpu()
-        out = {f"{k}_cores": round((c1[k] - self.c0[k]) / dt, 2) for k in c1}
+        c1 = {k: sum(v.values()) for k, v in r1.items()}
+        c0 = {k: sum(self.c0.get(k, {}).get(p, 0.0) for p in r1[k]) for k in r1}
+        out = {f"{k}_cores": round((c1[k] - c0[k]) / dt, 2) for k in c1}
         busy = m1[0] - self.m0[0]
         total = max(1.0, m1[1] - self.m0[1])
         ncpu = os.cpu_count() or 1
         out["machine_busy_pct"] = round(100.0 * busy / total, 1)
         # Cores used by everything else on the machine (other sessions, postgres, redis).
-        mine = sum((c1[k] - self.c0[k]) / dt for k in c1)
+        mine = sum((c1[k] - c0[k]) / dt for k in c1)
         out["other_cores"] = round(max(0.0, ncpu * busy / total - mine), 2)
         return out
 
