@@ -2,10 +2,10 @@ import functools
 
 from django.urls import URLPattern, path
 
+from chatserver.chat.ids import MAX_ID
+
 from . import views
 from .errors import json_error
-
-MAX_ID = 2**63 - 1  # the database's integer range
 
 urlpatterns = [
     path("auth/login", views.LoginView.as_view()),

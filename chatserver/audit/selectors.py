@@ -9,11 +9,10 @@ from django.utils.dateparse import parse_datetime
 
 from chatserver.chat import access
 from chatserver.chat.errors import InvalidInput
+from chatserver.chat.ids import MAX_ID
 from chatserver.chat.payloads import iso
 
 from .models import AuditEntry
-
-MAX_ID = 2**63 - 1
 
 
 def _id_param(params, name: str) -> int | None:

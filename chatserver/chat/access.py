@@ -66,9 +66,13 @@ def is_room_admin(user, membership: Membership | None) -> bool:
     return membership is not None and membership.role == RoomRole.ADMIN
 
 
-def check_post(user, access: RoomAccess) -> None:
+def check_member(access: RoomAccess) -> None:
     if access.membership is None:
         raise Forbidden("Join the room first.")
+
+
+def check_post(user, access: RoomAccess) -> None:
+    check_member(access)
     if access.room.archived:
         raise Forbidden("The room is archived.")
     if access.room.posting_policy == PostingPolicy.ADMINS and not is_room_admin(

@@ -8,7 +8,7 @@ Actions take keyword-only arguments and raise ChatError subclasses.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeGuard, cast
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError
@@ -28,6 +28,7 @@ from chatserver.events.tx import write_transaction
 
 from . import access, markdown, ratelimit
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
+from .ids import is_id
 from .models import (
     Membership,
     Mention,
@@ -104,13 +105,6 @@ def _clean_emoji(emoji: object) -> str:
     return emoji
 
 
-MAX_ID = 2**63 - 1  # the database's integer range
-
-
-def _is_id(value: object) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
-
-
 def _send_rate(user: User) -> tuple[int, int]:
     return settings.CHAT["BOT_SEND_RATE"] if user.is_bot else settings.CHAT["SEND_RATE"]
 
@@ -123,7 +117,7 @@ def post_message(*, actor: User, room_id: int, body: object, client_msg_id: obje
     """Post a message; a repeated client_msg_id returns the original message."""
     body = _clean_body(body)
     cmid = _clean_client_msg_id(client_msg_id)
-    if thread_id is not None and not _is_id(thread_id):
+    if thread_id is not None and not is_id(thread_id):
         raise InvalidInput("thread_id must be a message id.", fields={"thread_id": "invalid"})
     if cmid is not None:
         existing = _existing_send(actor, cmid)
@@ -269,8 +263,7 @@ def remove_reaction(*, actor: User, message_id: int, emoji: object) -> None:
     emoji = _clean_emoji(emoji)
     with write_transaction():
         msg, room_access = access.access_message(actor, message_id)
-        if room_access.membership is None:
-            raise Forbidden("Join the room first.")
+        access.check_member(room_access)
         deleted, _ = Reaction.objects.filter(message=msg, user=actor, emoji=emoji).delete()
         if not deleted:
             raise NotFound("Reaction not found.")
@@ -412,7 +405,7 @@ def leave_room(*, actor: User, room_id: int) -> None:
 
 def invite(*, actor: User, room_id: int, user_ids: list[int]) -> list[int]:
     """Add users to a room; return the ids that were added (members already in are skipped)."""
-    if not user_ids or not all(_is_id(u) for u in user_ids):
+    if not user_ids or not all(is_id(u) for u in user_ids):
         raise InvalidInput("user_ids must be a non-empty list of ids.",
                            fields={"user_ids": "invalid"})
     if len(user_ids) > 1000:
@@ -468,7 +461,7 @@ def set_member_role(*, actor: User, room_id: int, user_id: int, role: object) ->
 
 def open_dm(*, actor: User, user_ids: object) -> Room:
     """Return the direct-message room for the caller plus these users, creating it once."""
-    if not isinstance(user_ids, list) or not all(_is_id(u) for u in user_ids):
+    if not isinstance(user_ids, list) or not all(is_id(u) for u in user_ids):
         raise InvalidInput("user_ids must be a list of ids.", fields={"user_ids": "invalid"})
     ids = sorted(set(user_ids) | {actor.id})
     if len(ids) > 9:

@@ -534,17 +534,22 @@ class Hub:
 
 hub = Hub()
 
-_sync_redis_local = threading.local()
+_sync_redis_client = None
+_sync_redis_lock = threading.Lock()
 
 
 def _sync_redis():
-    client = getattr(_sync_redis_local, "client", None)
-    if client is None:
-        import redis
+    """One client for every thread: its connection pool is thread-safe, and REST
+    requests run in a new thread each, so a per-thread client reconnected per post."""
+    global _sync_redis_client
+    if _sync_redis_client is None:
+        with _sync_redis_lock:
+            if _sync_redis_client is None:
+                import redis
 
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2.0)
-        _sync_redis_local.client = client
-    return client
+                _sync_redis_client = redis.Redis.from_url(settings.REDIS_URL,
+                                                          socket_timeout=2.0)
+    return _sync_redis_client
 
 
 def _redis_publish(channel: str, text: str) -> None:
