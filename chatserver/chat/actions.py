@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -26,7 +26,7 @@ from chatserver.events.log import (
 )
 from chatserver.events.tx import write_transaction
 
-from . import access, markdown, ratelimit
+from . import access, hooks, markdown, ratelimit
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
 from .ids import is_id
 from .models import (
@@ -183,6 +183,7 @@ def _insert_message(actor: User, room_id: int, body: str, cmid: str | None,
         data = message_dict(msg)
         append_room_event(room_id, "message.new", {"message": data}, seq=seq,
                           message_id=msg.id)
+        transaction.on_commit(lambda: hooks.message_posted(data))
     return PostResult(data, created=True)
 
 
