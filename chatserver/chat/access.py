@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from chatserver.accounts.models import Role
 
-from .errors import Forbidden, NotFound
+from .errors import ChatError, Forbidden, NotFound
 from .models import Membership, Message, PostingPolicy, Room, RoomRole, Visibility
 
 
@@ -47,6 +47,30 @@ def access_room(user, room_id: int) -> RoomAccess:
     if room is None or not can_browse_public(user):
         raise NotFound("Room not found.")
     return RoomAccess(room, None)
+
+
+def access_rooms_to_post(pairs: list[tuple[object, int]]) -> list[RoomAccess | ChatError]:
+    """access_room + check_post for many (user, room_id) pairs, one query for the
+    common case (members posting); answers in the order asked."""
+    found: dict[tuple[int, int], Membership] = {}
+    users = {u.id for u, _ in pairs if u.is_active}  # type: ignore[attr-defined]
+    if users:
+        rooms = {room_id for _, room_id in pairs}
+        for m in Membership.objects.select_related("room").filter(
+            user_id__in=users, room_id__in=rooms
+        ):
+            found[(m.user_id, m.room_id)] = m
+    answers: list[RoomAccess | ChatError] = []
+    for user, room_id in pairs:
+        try:
+            member = found.get((user.id, room_id))  # type: ignore[attr-defined]
+            room_access = (RoomAccess(member.room, member) if member is not None
+                           else access_room(user, room_id))
+            check_post(user, room_access)
+            answers.append(room_access)
+        except ChatError as exc:
+            answers.append(exc)
+    return answers
 
 
 def access_member(user, room_id: int) -> RoomAccess:

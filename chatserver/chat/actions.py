@@ -20,14 +20,17 @@ from chatserver.accounts.models import Role, User
 from chatserver.audit import log as audit
 from chatserver.events.log import (
     append_room_event,
+    append_room_events,
     append_user_event,
     next_room_seq,
+    next_room_seqs,
     redact_message_events,
 )
+from chatserver.events.sql import update_by_id
 from chatserver.events.tx import write_transaction
 
 from . import access, hooks, markdown, ratelimit
-from .errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
+from .errors import ChatError, Conflict, Forbidden, InvalidInput, NotFound, TooLarge
 from .ids import is_id
 from .models import (
     Membership,
@@ -112,79 +115,240 @@ def _send_rate(user: User) -> tuple[int, int]:
 # --- messages -------------------------------------------------------------------
 
 
-def post_message(*, actor: User, room_id: int, body: object, client_msg_id: object = None,
+@dataclass(frozen=True)
+class PostRequest:
+    """One message to post: the arguments of post_message."""
+
+    actor: User
+    room_id: object
+    body: object
+    client_msg_id: object = None
+    thread_id: object = None
+
+
+def post_message(*, actor: User, room_id: object, body: object, client_msg_id: object = None,
                  thread_id: object = None) -> PostResult:
     """Post a message; a repeated client_msg_id returns the original message."""
-    body = _clean_body(body)
-    cmid = _clean_client_msg_id(client_msg_id)
-    if thread_id is not None and not is_id(thread_id):
-        raise InvalidInput("thread_id must be a message id.", fields={"thread_id": "invalid"})
-    if cmid is not None:
-        existing = _existing_send(actor, cmid)
-        if existing is not None:
-            return existing
-    ratelimit.hit("send", actor.id, _send_rate(actor))
+    result = post_messages([PostRequest(actor, room_id, body, client_msg_id, thread_id)])[0]
+    if isinstance(result, ChatError):
+        raise result
+    return result
+
+
+@dataclass
+class _Draft:
+    index: int
+    actor: User
+    room_id: int
+    body: str
+    cmid: str | None
+    thread_id: int | None
+    repeat_of: _Draft | None = None
+
+
+def post_messages(requests: list[PostRequest]) -> list[PostResult | ChatError]:
+    """Post many messages in one transaction (group commit); answer each in order.
+
+    Each request succeeds or fails on its own, exactly as post_message would
+    answer it; messages to the same room get seqs in request order. The socket
+    layer collects concurrent sends into one call, so under load a commit, a
+    seq bump and a publish serve many messages.
+    """
+    results: list[PostResult | ChatError | None] = [None] * len(requests)
+    drafts: list[_Draft] = []
+    for i, req in enumerate(requests):
+        try:
+            drafts.append(_draft(i, req))
+        except ChatError as exc:
+            results[i] = exc
+    drafts = _answer_repeats(drafts, results)
+    drafts = _rate_limit(drafts, results)
     try:
-        return _insert_message(actor, room_id, body, cmid, thread_id)
+        _insert_messages([d for d in drafts if d.repeat_of is None], results)
     except IntegrityError:
-        # A concurrent retry of the same client_msg_id won the race.
-        existing = _existing_send(actor, cmid) if cmid else None
-        if existing is None:
-            raise
-        return existing
+        # A concurrent retry of one of these client_msg_ids committed first
+        # (another socket or process): redo them one by one.
+        for d in drafts:
+            if d.repeat_of is None:
+                results[d.index] = _insert_one(d)
+    for d in drafts:
+        if d.repeat_of is not None:
+            first = results[d.repeat_of.index]
+            results[d.index] = (PostResult(first.message, created=False)
+                                if isinstance(first, PostResult) else first)
+    assert all(r is not None for r in results)
+    return cast(list[PostResult | ChatError], results)
 
 
-def _existing_send(actor: User, cmid: str) -> PostResult | None:
-    msg = (
-        Message.objects.select_related("author")
-        .filter(author_id=actor.id, client_msg_id=cmid)
-        .first()
-    )
-    if msg is None:
-        return None
+def _draft(index: int, req: PostRequest) -> _Draft:
+    if not isinstance(req.room_id, int) or isinstance(req.room_id, bool):
+        raise InvalidInput("room must be a room id.", fields={"room": "invalid"})
+    if not is_id(req.room_id):
+        raise NotFound("Room not found.")
+    body = _clean_body(req.body)
+    cmid = _clean_client_msg_id(req.client_msg_id)
+    if req.thread_id is not None and not is_id(req.thread_id):
+        raise InvalidInput("thread_id must be a message id.", fields={"thread_id": "invalid"})
+    return _Draft(index, req.actor, cast(int, req.room_id), body, cmid,
+                  cast("int | None", req.thread_id))
+
+
+def _answer_repeats(drafts: list[_Draft],
+                    results: list[PostResult | ChatError | None]) -> list[_Draft]:
+    """Answer client_msg_ids already stored with their message (one query for all);
+    a repeat inside the batch gets the answer of its first copy."""
+    keyed = [d for d in drafts if d.cmid is not None]
+    if not keyed:
+        return drafts
+    stored: dict[tuple[int, str], Message] = {}
+    for msg in Message.objects.select_related("author").filter(
+        author_id__in={d.actor.id for d in keyed}, client_msg_id__in={d.cmid for d in keyed}
+    ):
+        stored[(msg.author_id, cast(str, msg.client_msg_id))] = msg
+    first: dict[tuple[int, str], _Draft] = {}
+    todo = []
+    for d in drafts:
+        key = (d.actor.id, d.cmid) if d.cmid is not None else None
+        if key is not None and key in stored:
+            results[d.index] = _stored_answer(stored[key])
+            continue
+        if key is not None:
+            if key in first:
+                d.repeat_of = first[key]
+            else:
+                first[key] = d
+        todo.append(d)
+    return todo
+
+
+def _stored_answer(msg: Message) -> PostResult:
     reactions = reactions_summary(msg.reactions.order_by("id"))
     return PostResult(message_dict(msg, reactions), created=False)
 
 
-def _insert_message(actor: User, room_id: int, body: str, cmid: str | None,
-                    thread_id: int | None) -> PostResult:
+def _rate_limit(drafts: list[_Draft],
+                results: list[PostResult | ChatError | None]) -> list[_Draft]:
+    by_actor: dict[int, list[_Draft]] = {}
+    for d in drafts:
+        if d.repeat_of is None:
+            by_actor.setdefault(d.actor.id, []).append(d)
+    refused: set[int] = set()
+    for ds in by_actor.values():
+        allowed, error = ratelimit.hit_many("send", ds[0].actor.id, _send_rate(ds[0].actor),
+                                            len(ds))
+        for d in ds[allowed:]:
+            results[d.index] = error
+            refused.add(d.index)
+    return [d for d in drafts if d.index not in refused
+            and (d.repeat_of is None or d.repeat_of.index not in refused)]
+
+
+def _insert_one(d: _Draft) -> PostResult | ChatError:
+    if d.cmid is not None:
+        stored = Message.objects.select_related("author").filter(
+            author_id=d.actor.id, client_msg_id=d.cmid).first()
+        if stored is not None:
+            return _stored_answer(stored)
+    results: list[PostResult | ChatError | None] = [None] * (d.index + 1)
+    try:
+        _insert_messages([d], results)
+    except IntegrityError:
+        stored = Message.objects.select_related("author").filter(
+            author_id=d.actor.id, client_msg_id=d.cmid).first() if d.cmid else None
+        if stored is None:
+            raise
+        return _stored_answer(stored)
+    return cast("PostResult | ChatError", results[d.index])
+
+
+def _insert_messages(drafts: list[_Draft], results: list[PostResult | ChatError | None]) -> None:
+    if not drafts:
+        return
     with write_transaction():
-        room_access = access.access_room(actor, room_id)
-        access.check_post(actor, room_access)
-        root = None
-        if thread_id is not None:
-            root = (
-                Message.objects.select_for_update()
-                .filter(id=thread_id, room_id=room_id, deleted=False)
-                .first()
-            )
-            if root is None:
-                raise NotFound("Thread not found.", fields={"thread_id": "not found"})
-            if root.thread_root_id is not None:
-                root = Message.objects.select_for_update().get(id=root.thread_root_id)
-        mentioned, room_wide = _resolve_mentions(room_id, body)
-        html = markdown.render(body, {u.username.lower() for u in mentioned} | (
-            ROOM_MENTIONS if room_wide else set()))
-        seq = next_room_seq(room_id)
-        msg = Message.objects.create(
-            room_id=room_id, seq=seq, author=actor, body=body, html=html,
-            thread_root=root, client_msg_id=cmid, mentions_room=room_wide,
-            created_at=timezone.now(),
-        )
-        if root is not None:
-            Message.objects.filter(id=root.id).update(reply_count=F("reply_count") + 1)
-        if mentioned:
+        gates = access.access_rooms_to_post([(d.actor, d.room_id) for d in drafts])
+        ok: list[tuple[_Draft, access.RoomAccess]] = []
+        for d, gate in zip(drafts, gates, strict=True):
+            if isinstance(gate, ChatError):
+                results[d.index] = gate
+            else:
+                ok.append((d, gate))
+        roots = _lock_thread_roots([d for d, _ in ok], results)
+        ok = [(d, g) for d, g in ok if results[d.index] is None]
+        if not ok:
+            return
+        counts: dict[int, int] = {}
+        for d, _ in ok:
+            counts[d.room_id] = counts.get(d.room_id, 0) + 1
+        last = next_room_seqs(counts)
+        next_seq = {room_id: last[room_id] - n + 1 for room_id, n in counts.items()}
+        now = timezone.now()
+        messages: list[Message] = []
+        mentions: list[tuple[Message, list[User]]] = []
+        for d, _ in ok:
+            mentioned, room_wide = _resolve_mentions(d.room_id, d.body)
+            html = markdown.render(d.body, {u.username.lower() for u in mentioned} | (
+                ROOM_MENTIONS if room_wide else set()))
+            seq = next_seq[d.room_id]
+            next_seq[d.room_id] += 1
+            msg = Message(room_id=d.room_id, seq=seq, author=d.actor, body=d.body, html=html,
+                          thread_root=roots.get(d.index), client_msg_id=d.cmid,
+                          mentions_room=room_wide, created_at=now)
+            messages.append(msg)
+            if mentioned:
+                mentions.append((msg, mentioned))
+        if len(messages) == 1:
+            messages[0].save(force_insert=True)
+        else:
+            Message.objects.bulk_create(messages)
+        replies: dict[int, int] = {}
+        for msg in messages:
+            if msg.thread_root_id is not None:
+                replies[msg.thread_root_id] = replies.get(msg.thread_root_id, 0) + 1
+        for root_id, n in replies.items():
+            Message.objects.filter(id=root_id).update(reply_count=F("reply_count") + n)
+        if mentions:
             Mention.objects.bulk_create(
-                Mention(message=msg, user=u, room_id=room_id, seq=seq)
-                for u in mentioned if u.id != actor.id
+                Mention(message=msg, user=u, room_id=msg.room_id, seq=msg.seq)
+                for msg, users in mentions for u in users if u.id != msg.author_id
             )
         # The author has read their own message.
-        Membership.objects.filter(room_id=room_id, user_id=actor.id).update(last_read_seq=seq)
-        data = message_dict(msg)
-        append_room_event(room_id, "message.new", {"message": data}, seq=seq,
-                          message_id=msg.id)
-        transaction.on_commit(lambda: hooks.message_posted(data))
-    return PostResult(data, created=True)
+        read_upto: dict[int, int] = {}
+        for (_, gate), msg in zip(ok, messages, strict=True):
+            read_upto[cast(Membership, gate.membership).id] = msg.seq
+        update_by_id("chat_membership", "last_read_seq", read_upto)
+        payloads = [message_dict(msg) for msg in messages]
+        append_room_events([(msg.room_id, msg.seq, "message.new", {"message": data}, 0, msg.id)
+                            for msg, data in zip(messages, payloads, strict=True)])
+        for (d, _), data in zip(ok, payloads, strict=True):
+            results[d.index] = PostResult(data, created=True)
+        transaction.on_commit(lambda: hooks.messages_posted(payloads))
+
+
+def _lock_thread_roots(drafts: list[_Draft],
+                       results: list[PostResult | ChatError | None]) -> dict[int, Message]:
+    """Lock the root of each thread reply (in id order); a reply to a reply goes to
+    its root. Returns draft index -> root."""
+    asked = sorted({d.thread_id for d in drafts if d.thread_id is not None})
+    if not asked:
+        return {}
+    found = {m.id: m for m in Message.objects.select_for_update().filter(
+        id__in=asked, deleted=False).order_by("id")}
+    parents = sorted({m.thread_root_id for m in found.values() if m.thread_root_id is not None})
+    if parents:
+        found.update({m.id: m for m in Message.objects.select_for_update().filter(
+            id__in=parents).order_by("id")})
+    roots: dict[int, Message] = {}
+    for d in drafts:
+        if d.thread_id is None:
+            continue
+        root = found.get(d.thread_id)
+        if root is None or root.room_id != d.room_id:
+            results[d.index] = NotFound("Thread not found.", fields={"thread_id": "not found"})
+            continue
+        if root.thread_root_id is not None:
+            root = found[root.thread_root_id]
+        roots[d.index] = root
+    return roots
 
 
 def _resolve_mentions(room_id: int, body: str) -> tuple[list[User], bool]:

@@ -38,3 +38,8 @@ def message_posted(message: dict[str, Any]) -> None:
             listener(message)
         except Exception:  # a listener's bug must never fail the send
             log.exception("message listener %r failed", listener)
+
+
+def messages_posted(messages: list[dict[str, Any]]) -> None:
+    for message in messages:
+        message_posted(message)

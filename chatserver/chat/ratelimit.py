@@ -8,25 +8,59 @@ from __future__ import annotations
 
 import time
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 from .errors import RateLimited
 
 
+def _count(cache_key: str, n: int, ttl: int) -> int:
+    redis_client = _redis_client()
+    if redis_client is not None:
+        # INCRBY + EXPIRE NX in one round trip (Django's incr() costs two).
+        pipe = redis_client.pipeline(transaction=False)
+        pipe.incrby(cache.make_and_validate_key(cache_key), n)
+        pipe.expire(cache.make_and_validate_key(cache_key), ttl, nx=True)
+        return int(pipe.execute()[0])
+    try:
+        return cache.incr(cache_key, n)
+    except ValueError:  # first hit of the window (or it just expired)
+        if cache.add(cache_key, n, ttl):
+            return n
+        return cache.incr(cache_key, n)
+
+
+def _redis_client():
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return None
+    return backend._cache.get_client(write=True)
+
+
 def hit(scope: str, key: object, rate: tuple[int, int]) -> None:
     """Count one hit; raise RateLimited when the window's budget is spent."""
+    allowed, error = hit_many(scope, key, rate, 1)
+    if not allowed:
+        assert error is not None
+        raise error
+
+
+def hit_many(scope: str, key: object, rate: tuple[int, int],
+             n: int) -> tuple[int, RateLimited | None]:
+    """Count n hits at once (one cache round trip in the common case).
+
+    Returns how many of them fit in the window's budget and, when not all
+    did, the error for the rest.
+    """
     count, seconds = rate
     now = time.time()
     window = int(now // seconds)
     cache_key = f"rl:{scope}:{key}:{window}"
-    cache.add(cache_key, 0, seconds + 1)
-    try:
-        n = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, seconds + 1)
-        n = 1
-    if n > count:
-        retry_after = round((window + 1) * seconds - now, 2)
-        raise RateLimited(
-            f"Too many requests; try again in {retry_after:g} s.", retry_after=retry_after
-        )
+    total = _count(cache_key, n, seconds + 1)
+    allowed = max(0, min(n, count - (total - n)))
+    if allowed == n:
+        return n, None
+    retry_after = round((window + 1) * seconds - now, 2)
+    return allowed, RateLimited(
+        f"Too many requests; try again in {retry_after:g} s.", retry_after=retry_after
+    )

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import RoomEvent, UserEvent
+from .sql import lock_by_id, update_by_id
 
 
 def dumps(data: dict[str, Any]) -> str:
@@ -21,15 +22,21 @@ def dumps(data: dict[str, Any]) -> str:
 
 
 def next_room_seq(room_id: int) -> int:
-    with connection.cursor() as cur:
-        cur.execute(
-            "UPDATE chat_room SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",
-            [room_id],
-        )
-        row = cur.fetchone()
-    if row is None:
-        raise LookupError(f"room {room_id} vanished")
-    return int(row[0])
+    return next_room_seqs({room_id: 1})[room_id]
+
+
+def next_room_seqs(counts: dict[int, int]) -> dict[int, int]:
+    """Reserve counts[room] seqs in each room; return each room's new last seq.
+
+    The reserved seqs of a room are last - count + 1 .. last. Rooms are locked
+    in id order, so concurrent writers touching several rooms cannot deadlock.
+    """
+    lock_by_id("chat_room", list(counts))
+    got = dict(update_by_id("chat_room", "last_seq", counts, add=True, returning=True))
+    missing = set(counts) - set(got)
+    if missing:
+        raise LookupError(f"rooms {sorted(missing)} vanished")
+    return got
 
 
 def next_user_seq(user_id: int) -> int:
@@ -54,15 +61,31 @@ def append_room_event(room_id: int, event_type: str, payload: dict[str, Any], *,
     """
     if seq is None:
         seq = next_room_seq(room_id)
-    frame = dumps({"type": event_type, "room": room_id, "seq": seq, **payload})
-    RoomEvent.objects.create(
-        room_id=room_id, seq=seq, type=event_type, frame=frame, created_at=timezone.now(),
-        message_id=message_id,
-    )
-    from chatserver.realtime.hub import publish_room
-
-    transaction.on_commit(lambda: publish_room(room_id, seq, event_type, target_user, frame))
+    append_room_events([(room_id, seq, event_type, payload, target_user, message_id)])
     return seq
+
+
+PendingEvent = tuple[int, int, str, dict[str, Any], int, int | None]
+
+
+def append_room_events(events: list[PendingEvent]) -> None:
+    """Record room events (room, seq, type, payload, target_user, message_id) whose
+    seqs the caller reserved; publish them together once the transaction commits."""
+    now = timezone.now()
+    rows = []
+    published = []
+    for room_id, seq, event_type, payload, target_user, message_id in events:
+        frame = dumps({"type": event_type, "room": room_id, "seq": seq, **payload})
+        rows.append(RoomEvent(room_id=room_id, seq=seq, type=event_type, frame=frame,
+                              created_at=now, message_id=message_id))
+        published.append((room_id, seq, event_type, target_user, frame))
+    if len(rows) == 1:
+        rows[0].save(force_insert=True)
+    else:
+        RoomEvent.objects.bulk_create(rows)
+    from chatserver.realtime.hub import publish_rooms
+
+    transaction.on_commit(lambda: publish_rooms(published))
 
 
 def redact_message_events(room_id: int, message_id: int, message: dict[str, Any]) -> None:

@@ -223,6 +223,10 @@ class Hub:
         if self._pubsub is not None:
             self._spawn(self._unsubscribe(f"{self.room_prefix}{room_id}"))
 
+    def on_room_events(self, events: list[tuple[int, int, str, int, str]]) -> None:
+        for event in events:
+            self.on_room_event(*event)
+
     def on_room_event(self, room_id: int, seq: int, etype: str, target: int, frame: str) -> None:
         """Take one event from the doorbell (Redis or this process)."""
         ch = self.rooms.get(room_id)
@@ -561,11 +565,24 @@ def _redis_publish(channel: str, text: str) -> None:
 
 
 def publish_room(room_id: int, seq: int, etype: str, target: int, frame: str) -> None:
+    publish_rooms([(room_id, seq, etype, target, frame)])
+
+
+def publish_rooms(events: list[tuple[int, int, str, int, str]]) -> None:
+    """Publish committed room events (room, seq, type, target_user, frame) in order,
+    in one Redis round trip."""
     if settings.REDIS_URL:
-        _redis_publish(f"{channel_prefix()}room:{room_id}",
-                       f"{room_id}|{seq}|{etype}|{target}|{frame}")
+        prefix = channel_prefix()
+        try:
+            pipe = _sync_redis().pipeline(transaction=False)
+            for room_id, seq, etype, target, frame in events:
+                pipe.publish(f"{prefix}room:{room_id}", f"{room_id}|{seq}|{etype}|{target}|{frame}")
+            pipe.execute()
+        except Exception:
+            # The events are committed; sockets will find them when they resume.
+            log.exception("publishing %d room events failed", len(events))
     else:
-        hub.call_threadsafe(hub.on_room_event, room_id, seq, etype, target, frame)
+        hub.call_threadsafe(hub.on_room_events, events)
 
 
 def publish_room_ephemeral(room_id: int, frame: str, exclude_user: int = 0) -> None:
