@@ -237,6 +237,10 @@ CHAT: dict[str, Any] = {
     # How long events are kept for resume; older asks get resync_required.
     "EVENT_RETENTION_DAYS": int(os.environ.get("CHAT_EVENT_RETENTION_DAYS", "30")),
     "MAX_REPLAY_EVENTS": int(os.environ.get("CHAT_MAX_REPLAY_EVENTS", "5000")),
+    # Group commit of socket sends: at most this many messages per transaction,
+    # and (PostgreSQL) this many transactions in flight per process.
+    "WRITE_BATCH": int(os.environ.get("CHAT_WRITE_BATCH", "200")),
+    "WRITE_CONCURRENCY": int(os.environ.get("CHAT_WRITE_CONCURRENCY", "2")),
 }
 
 LOGGING = {

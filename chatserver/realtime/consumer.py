@@ -24,6 +24,7 @@ from .connection import Connection, dumps
 from .db import db
 from .hub import hub, publish_room_ephemeral
 from .replay import room_seqs, user_stream_seq
+from .writer import post_queue
 
 log = logging.getLogger(__name__)
 
@@ -228,13 +229,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.put({"type": "ready", "user_seq": await db(user_stream_seq)(self.user.id)})
 
     async def on_send(self, frame: dict[str, Any]) -> None:
-        result = await db(actions.post_message)(
+        result = await post_queue.post(actions.PostRequest(
             actor=self.user,
             room_id=_room_id(frame),
             body=frame.get("body"),
             client_msg_id=frame.get("client_msg_id"),
             thread_id=frame.get("thread_id"),
-        )
+        ))
         await self.put({"type": "ack", "client_msg_id": frame.get("client_msg_id"),
                         "message": result.message, "created": result.created})
 
