@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "chatserver.realtime",
     "chatserver.api",
     "chatserver.audit",
+    "chatserver.integrations",
 ]
 
 MIDDLEWARE = [
@@ -237,6 +238,17 @@ CHAT: dict[str, Any] = {
     # How long events are kept for resume; older asks get resync_required.
     "EVENT_RETENTION_DAYS": int(os.environ.get("CHAT_EVENT_RETENTION_DAYS", "30")),
     "MAX_REPLAY_EVENTS": int(os.environ.get("CHAT_MAX_REPLAY_EVENTS", "5000")),
+    # Webhooks (chatserver/integrations): deliveries per hook, raw deliveries kept,
+    # the window in which a body without a delivery id counts as a retry.
+    "WEBHOOK_RATE": _rate("CHAT_WEBHOOK_RATE", "60/10"),
+    "WEBHOOK_RETENTION_DAYS": int(os.environ.get("CHAT_WEBHOOK_RETENTION_DAYS", "14")),
+    "WEBHOOK_DEDUPE_SECONDS": int(os.environ.get("CHAT_WEBHOOK_DEDUPE_SECONDS", "600")),
+    # Outgoing webhooks and slash commands: per-try timeout, tries, first backoff,
+    # and the networks the SSRF guard lets through (loopback/private are refused).
+    "WEBHOOK_TIMEOUT": float(os.environ.get("CHAT_WEBHOOK_TIMEOUT", "5")),
+    "WEBHOOK_TRIES": int(os.environ.get("CHAT_WEBHOOK_TRIES", "3")),
+    "WEBHOOK_BACKOFF": float(os.environ.get("CHAT_WEBHOOK_BACKOFF", "1")),
+    "WEBHOOK_ALLOW_NETS": env_list("CHAT_WEBHOOK_ALLOW_NETS"),
 }
 
 LOGGING = {
