@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import connections
 from django.utils import timezone
 
 from chatserver.chat import actions
@@ -114,7 +114,7 @@ def _run(message: dict[str, Any]) -> None:
     except Exception:
         log.exception("outgoing webhook run failed for message %s", message.get("id"))
     finally:
-        close_old_connections()
+        connections.close_all()  # this pool thread must not keep a connection checked out
 
 
 def payload_for(hook: Webhook, message: dict[str, Any], trigger: str, rest: str

@@ -159,19 +159,21 @@ def render(payload: dict[str, Any]) -> str:
     _str(payload.get("icon_url"), "icon_url", 2000)  # validated; images are not shown
     if username or icon:
         lines.append(f"{icon} **{username}**".strip() if username else icon)
-    if text:
-        lines.append(text)
     blocks = payload.get("blocks")
     if blocks is not None and not isinstance(blocks, list):
         raise InvalidInput("blocks must be a list.", fields={"blocks": "invalid"})
-    if blocks and not text:
-        lines.extend(t for t in (_block_text(b) for b in blocks[:50]) if t)
+    # With blocks, Slack shows the blocks and uses text only for notifications.
+    shown = [t for t in (_block_text(b) for b in (blocks or [])[:50]) if t]
+    if shown:
+        lines.extend(shown)
+    elif text:
+        lines.append(text)
     attachments = payload.get("attachments")
     if attachments is not None and not isinstance(attachments, list):
         raise InvalidInput("attachments must be a list.", fields={"attachments": "invalid"})
     for i, att in enumerate((attachments or [])[:20]):
         lines.extend(attachment_lines(att, i))
-    has_content = bool(text) or len(lines) > (1 if username or icon else 0)
+    has_content = len(lines) > (1 if username or icon else 0)
     if not has_content:
         raise InvalidInput("The payload has no text, attachments or blocks to post.",
                            fields={"text": "required"})
