@@ -59,7 +59,3 @@ def send(client, path: str, payload: Any = None, *, raw: bytes | str | None = No
 
 def room_messages(room) -> list[Message]:
     return list(Message.objects.filter(room=room, thread_root=None).order_by("seq"))
-
-
-def top_level_bodies(room, author_id: int) -> list[str]:
-    return [m.body for m in room_messages(room) if m.author_id == author_id]

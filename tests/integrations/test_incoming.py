@@ -13,7 +13,7 @@ from chatserver.audit.models import AuditEntry
 from chatserver.chat.models import Membership, Message
 from chatserver.integrations.models import Delivery, Webhook
 
-from .conftest import API, hook_path, room_messages, send, top_level_bodies
+from .conftest import API, hook_path, room_messages, send
 
 
 def test_create_list_and_revoke(ops, make_hook, client_for):
