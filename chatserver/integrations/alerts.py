@@ -95,7 +95,7 @@ def apply_event(hook: Webhook, event: AlertEvent) -> list[int]:
     """
     now = timezone.now()
     bot = hook.bot_user
-    alert = (Alert.objects.select_for_update().select_related("acked_by")
+    alert = (Alert.objects.select_for_update(of=("self",)).select_related("acked_by")
              .filter(room_id=hook.room_id, fingerprint=event.fingerprint).first())
     written: list[int] = []
     if alert is None:
@@ -159,8 +159,8 @@ def alert_for_message(*, actor: User, message_id: int) -> Alert:
 
 
 def _locked(actor: User, alert_id: int) -> Alert:
-    alert = (Alert.objects.select_for_update().select_related("hook__bot_user", "acked_by")
-             .filter(id=alert_id).first())
+    alert = (Alert.objects.select_for_update(of=("self",))
+             .select_related("hook__bot_user", "acked_by").filter(id=alert_id).first())
     if alert is None:
         raise NotFound("Alert not found.")
     try:

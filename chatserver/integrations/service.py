@@ -22,7 +22,7 @@ from chatserver.chat.models import Membership, RoomRole
 from chatserver.chat.payloads import iso, user_brief
 from chatserver.events.tx import write_transaction
 
-from . import netguard
+from . import netguard, outgoing
 from .models import Delivery, HookKind, Webhook
 
 TOKEN_PREFIX = "wh_"  # noqa: S105 (a prefix, not a secret)
@@ -114,6 +114,7 @@ def create_webhook(*, actor: User, room_id: int, data: dict[str, Any]) -> tuple[
                      room=room_access.room,
                      detail={"name": name, "kind": kind, "bot_user": bot.id,
                              "url": target_url, "trigger_words": triggers})
+    outgoing.invalidate()
     return hook, raw
 
 
@@ -168,6 +169,7 @@ def revoke_webhook(*, actor: User, room_id: int, hook_id: int) -> None:
         User.objects.filter(id=hook.bot_user_id).update(is_active=False)
         audit.record(actor=actor, action="webhook.revoked", target=f"webhook:{hook.id}",
                      room=room_access.room, detail={"name": hook.name})
+    outgoing.invalidate()
 
 
 def delivery_dict(d: Delivery) -> dict[str, Any]:

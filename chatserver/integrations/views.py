@@ -18,7 +18,7 @@ from chatserver.api.errors import error_body
 from chatserver.api.views import _data, actor
 from chatserver.chat.errors import ChatError
 
-from . import outgoing, receive, service
+from . import receive, service
 
 
 def _base_url(request) -> str:
@@ -45,7 +45,6 @@ class WebhooksView(APIView):
     def post(self, request: Request, room_id: int) -> Response:
         hook, raw = service.create_webhook(actor=actor(request), room_id=room_id,
                                            data=_data(request))
-        outgoing.invalidate()
         return Response(service.hook_dict(hook, base_url=_base_url(request), raw_token=raw),
                         status=201)
 
@@ -54,7 +53,6 @@ class WebhookView(APIView):
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, room_id: int, hook_id: int) -> Response:
         service.revoke_webhook(actor=actor(request), room_id=room_id, hook_id=hook_id)
-        outgoing.invalidate()
         return Response(status=204)
 
 
