@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "chatserver.realtime",
     "chatserver.api",
     "chatserver.audit",
+    "chatserver.integrations",
 ]
 
 MIDDLEWARE = [
@@ -241,6 +242,17 @@ CHAT: dict[str, Any] = {
     # and (PostgreSQL) this many transactions in flight per process.
     "WRITE_BATCH": int(os.environ.get("CHAT_WRITE_BATCH", "200")),
     "WRITE_CONCURRENCY": int(os.environ.get("CHAT_WRITE_CONCURRENCY", "2")),
+    # Webhooks (chatserver/integrations): deliveries per hook, raw deliveries kept,
+    # the window in which a body without a delivery id counts as a retry.
+    "WEBHOOK_RATE": _rate("CHAT_WEBHOOK_RATE", "60/10"),
+    "WEBHOOK_RETENTION_DAYS": int(os.environ.get("CHAT_WEBHOOK_RETENTION_DAYS", "14")),
+    "WEBHOOK_DEDUPE_SECONDS": int(os.environ.get("CHAT_WEBHOOK_DEDUPE_SECONDS", "600")),
+    # Outgoing webhooks and slash commands: per-try timeout, tries, first backoff,
+    # and the networks the SSRF guard lets through (loopback/private are refused).
+    "WEBHOOK_TIMEOUT": float(os.environ.get("CHAT_WEBHOOK_TIMEOUT", "5")),
+    "WEBHOOK_TRIES": int(os.environ.get("CHAT_WEBHOOK_TRIES", "3")),
+    "WEBHOOK_BACKOFF": float(os.environ.get("CHAT_WEBHOOK_BACKOFF", "1")),
+    "WEBHOOK_ALLOW_NETS": env_list("CHAT_WEBHOOK_ALLOW_NETS"),
 }
 
 LOGGING = {

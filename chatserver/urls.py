@@ -30,5 +30,6 @@ urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include("chatserver.api.urls")),
+    path("hooks/", include("chatserver.integrations.urls")),
     path("django-admin/", admin.site.urls),
 ]

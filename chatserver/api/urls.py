@@ -3,6 +3,7 @@ import functools
 from django.urls import URLPattern, path
 
 from chatserver.chat.ids import MAX_ID
+from chatserver.integrations import views as hook_views
 
 from . import views
 from .errors import json_error
@@ -27,6 +28,12 @@ urlpatterns = [
     path("messages/<int:message_id>/reactions", views.ReactionsView.as_view()),
     path("messages/<int:message_id>/reactions/<str:emoji>", views.ReactionView.as_view()),
     path("admin/audit", views.AuditView.as_view()),
+    path("rooms/<int:room_id>/webhooks", hook_views.WebhooksView.as_view()),
+    path("rooms/<int:room_id>/webhooks/<int:hook_id>", hook_views.WebhookView.as_view()),
+    path("rooms/<int:room_id>/webhooks/<int:hook_id>/deliveries",
+         hook_views.DeliveriesView.as_view()),
+    path("rooms/<int:room_id>/webhooks/<int:hook_id>/deliveries/<int:delivery_id>/replay",
+         hook_views.ReplayView.as_view()),
 ]
 
 

@@ -38,6 +38,8 @@ from django.urls import URLResolver, get_resolver
 from chatserver.accounts import admin_actions
 from chatserver.accounts.models import ApiToken, Role, User
 from chatserver.chat import actions
+from chatserver.integrations import receive as hook_receive
+from chatserver.integrations import service as hook_service
 
 from .conftest import send_json
 
@@ -142,6 +144,14 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("POST", "api/v1/messages/<int:message_id>/reactions"): members_only(201),
     # Every member (and former member) reacted with a thumbs up before the test.
     ("DELETE", "api/v1/messages/<int:message_id>/reactions/<str:emoji>"): members_only(204),
+    # Webhooks: room admins and site admins (in rooms they can see); DMs have none.
+    ("GET", "api/v1/rooms/<int:room_id>/webhooks"): room_admins_only(200),
+    ("POST", "api/v1/rooms/<int:room_id>/webhooks"): room_admins_only(201),
+    ("DELETE", "api/v1/rooms/<int:room_id>/webhooks/<int:hook_id>"): room_admins_only(204),
+    ("GET", "api/v1/rooms/<int:room_id>/webhooks/<int:hook_id>/deliveries"):
+        room_admins_only(200),
+    ("POST", "api/v1/rooms/<int:room_id>/webhooks/<int:hook_id>/deliveries/<int:delivery_id>"
+             "/replay"): room_admins_only(200),
 }
 
 BODIES: dict[tuple[str, str], Any] = {
@@ -155,6 +165,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "api/v1/rooms/<int:room_id>/read"): {"seq": 1},
     ("PATCH", "api/v1/messages/<int:message_id>"): {"body": "edited"},
     ("POST", "api/v1/messages/<int:message_id>/reactions"): {"emoji": "\N{PARTY POPPER}"},
+    ("POST", "api/v1/rooms/<int:room_id>/webhooks"): {"name": "matrix", "kind": "incoming"},
 }
 
 
@@ -259,11 +270,21 @@ def _build_world() -> dict[str, Any]:
     # restored from a backup) must be refused because the user is inactive.
     dora.raw_token = ApiToken.issue(dora)[1]  # type: ignore[attr-defined]
 
+    # An incoming hook with one delivery in each room that can have one (DMs cannot).
+    hooks, deliveries = {"dm": MISSING_ID}, {"dm": MISSING_ID}
+    for kind in ("public", "private"):
+        hook, token = hook_service.create_webhook(actor=ada, room_id=rooms[kind].id,
+                                                  data={"name": "ci"})
+        hooks[kind] = hook.id
+        deliveries[kind] = hook_receive.receive(
+            token=token, fmt="slack", body=b'{"text": "from ci"}',
+            content_type="application/json", meta={}).delivery.id
+
     personas = {"anonymous": None, "outsider": olga, "member": mia, "room_admin": ada,
                 "site_admin": sam, "guest": gus, "bot": robo, "former": fred,
                 "deactivated": dora}
     return {"personas": personas, "rooms": rooms, "targets": targets, "peer": pete,
-            "newcomer": nina}
+            "newcomer": nina, "hooks": hooks, "deliveries": deliveries}
 
 
 def build_request(key: tuple[str, str], world, kind: str | None, persona: str, *,
@@ -277,6 +298,9 @@ def build_request(key: tuple[str, str], world, kind: str | None, persona: str, *
         path = path.replace("<int:message_id>",
                             str(MISSING_ID if missing else world["targets"][kind]))
     path = path.replace("<int:user_id>", str(world["peer"].id))
+    if kind is not None:
+        path = path.replace("<int:hook_id>", str(world["hooks"][kind]))
+        path = path.replace("<int:delivery_id>", str(world["deliveries"][kind]))
     path = path.replace("<str:emoji>", quote(THUMBS))
     body = BODIES.get(key)
     if key == ("POST", "api/v1/auth/login"):

@@ -1,0 +1,10 @@
+"""Receivers, mounted at /hooks/ from chatserver/urls.py."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("<str:token>", views.receive_view),
+    path("<str:token>/<str:fmt>", views.receive_view),
+]
