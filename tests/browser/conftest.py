@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.liveserver import ROOT
+from tests.liveserver import ROOT, LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -71,6 +71,16 @@ def _no_send_limit_in_this_process(monkeypatch):
     from django.conf import settings
 
     monkeypatch.setitem(settings.CHAT, "SEND_RATE", (100_000, 10))
+
+
+@pytest.fixture
+def own_server(live_database_url, transactional_db) -> Iterator[list[LiveServer]]:
+    """A server process of this test's own (not the session's), on its own port.
+    The list holds the current process; a restart appends the new one."""
+    servers = [LiveServer(live_database_url).start()]
+    yield servers
+    for s in servers:
+        s.stop()
 
 
 # --- console errors -------------------------------------------------------------------

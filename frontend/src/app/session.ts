@@ -5,6 +5,7 @@
  */
 import { ApiError, type Api, type RoomChanges } from '../net/api';
 import { ChatSocket, defaultSocketUrl, type SocketFactory } from '../net/socket';
+import type { PendingSend } from '../state/model';
 import type { PageMode, PageMore } from '../state/actions';
 import type { ChatState } from '../state/model';
 import { createPending, queuedSends } from '../state/pending';
@@ -13,6 +14,7 @@ import { buildResume } from '../state/resume';
 import { hasGap } from '../state/seq';
 import type { Store } from '../state/store';
 import type { Message, Page, Room, ServerFrame, User } from '../types';
+import { browserStorage, createOutbox, type Outbox } from './outbox';
 
 export const PAGE_SIZE = 50;
 /** Send a typing frame at most this often while typing. */
@@ -44,6 +46,8 @@ export interface SessionOptions {
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (handle: unknown) => void;
   random?: () => number;
+  /** Where unsent messages survive a reload (default: localStorage). */
+  outbox?: Outbox;
 }
 
 export class ChatSession {
@@ -63,6 +67,9 @@ export class ChatSession {
   private ackTimers = new Map<string, { timer: unknown; tries: number }>();
   private loading = new Set<string>();
   private booting: Promise<boolean> | null = null;
+  private readonly outbox: Outbox;
+  /** The queue as this tab last stored (or loaded) it. */
+  private storedPending: readonly PendingSend[] = [];
 
   constructor(o: SessionOptions) {
     this.store = o.store;
@@ -71,6 +78,7 @@ export class ChatSession {
     this.now = o.now ?? Date.now;
     this.setTimer = o.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
     this.clearTimer = o.clearTimer ?? ((h) => clearTimeout(h as ReturnType<typeof setTimeout>));
+    this.outbox = o.outbox ?? createOutbox(browserStorage());
     this.socket = new ChatSocket({
       url: o.socketUrl ?? (() => defaultSocketUrl()),
       create: o.createSocket,
@@ -129,8 +137,12 @@ export class ChatSession {
   }
 
   async logout(): Promise<void> {
+    const me = this.state.me;
     try {
       await this.api.logout();
+      // Signing out on purpose forgets the unsent messages (a shared computer
+      // keeps no one's drafts); a session that expired keeps them.
+      if (me) this.outbox.clear(me.id);
     } finally {
       this.end();
     }
@@ -140,13 +152,41 @@ export class ChatSession {
     const rooms = await this.api.rooms();
     this.store.dispatch({ type: 'session/started', me, rooms: rooms.results, userSeq: me.user_seq ?? null });
     this.unsubscribe?.();
-    this.unsubscribe = this.store.subscribe(() => this.checkRepairs());
+    this.restorePending(me.id);
+    const offRepairs = this.store.subscribe(() => this.checkRepairs());
+    const offOutbox = this.store.subscribe(() => this.storePending(me.id));
+    this.unsubscribe = () => {
+      offRepairs();
+      offOutbox();
+    };
     this.everReady = false;
     this.socket.start();
     this.api
       .users()
       .then((page) => this.store.dispatch({ type: 'users/loaded', users: page.results }))
       .catch(() => undefined);
+  }
+
+  /**
+   * Queue again what this user left unsent in an earlier page (same
+   * client_msg_id, so the server keeps one copy whatever happened before the
+   * reload). Messages for rooms I am no longer in are dropped.
+   */
+  private restorePending(userId: number): void {
+    const stored = this.outbox.load(userId);
+    this.storedPending = stored;
+    const rooms = this.state.rooms;
+    const kept = stored.filter((p) => rooms[p.room]?.joined);
+    if (kept.length) this.store.dispatch({ type: 'send/restored', pending: kept });
+    if (kept.length !== stored.length) this.storePending(userId, true);
+  }
+
+  /** Write the queue to the outbox whenever it changed. */
+  private storePending(userId: number, force = false): void {
+    const current = this.state.pending;
+    if (current === this.storedPending && !force) return;
+    this.outbox.save(userId, this.storedPending, current);
+    this.storedPending = current;
   }
 
   /** Stop everything and show the sign-in page. */

@@ -33,6 +33,8 @@ export type Action =
   | { type: 'message/removed'; messageId: number }
   | { type: 'server/frame'; frame: ServerFrame; now: number }
   | { type: 'send/queued'; pending: PendingSend }
+  /** Unsent messages brought back from an earlier page (outbox). */
+  | { type: 'send/restored'; pending: PendingSend[] }
   | { type: 'send/started'; clientMsgIds: string[] }
   | { type: 'send/failed'; clientMsgId: string; error: string }
   | { type: 'send/retried'; clientMsgId: string }
