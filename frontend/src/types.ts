@@ -61,6 +61,22 @@ export interface Message {
   deleted?: boolean;
 }
 
+/** One command of a bot, as GET /api/v1/bots lists it. */
+export interface BotCommand {
+  name: string;
+  usage: string;
+  description: string;
+}
+
+/** A bot and its commands (GET /api/v1/bots). */
+export interface BotInfo {
+  id: number;
+  username: string;
+  display_name: string;
+  description: string;
+  commands: BotCommand[];
+}
+
 export interface Page<T> {
   results: T[];
   next: string | null;

@@ -13,7 +13,7 @@ import { hasReacted } from '../state/reactions';
 import { buildResume } from '../state/resume';
 import { hasGap } from '../state/seq';
 import type { Store } from '../state/store';
-import type { Message, Page, Room, ServerFrame, User } from '../types';
+import type { BotInfo, Message, Page, Room, ServerFrame, User } from '../types';
 import { browserStorage, createOutbox, type Outbox } from './outbox';
 
 export const PAGE_SIZE = 50;
@@ -27,6 +27,8 @@ export const GAP_GRACE_MS = 1500;
 export const ACK_TIMEOUT_MS = 15_000;
 /** Wait this long before retrying a room reload that failed. */
 export const RESYNC_RETRY_MS = 5000;
+/** After a failed bot catalogue load, ask again no sooner than this. */
+export const BOTS_RETRY_MS = 30_000;
 /** Load at most this many pages of one thread. */
 const THREAD_MAX_PAGES = 20;
 
@@ -67,6 +69,8 @@ export class ChatSession {
   private ackTimers = new Map<string, { timer: unknown; tries: number }>();
   private loading = new Set<string>();
   private booting: Promise<boolean> | null = null;
+  private botsLoading: Promise<void> | null = null;
+  private botsFailedAt = -Infinity;
   private readonly outbox: Outbox;
   /** The queue as this tab last stored (or loaded) it. */
   private storedPending: readonly PendingSend[] = [];
@@ -529,6 +533,35 @@ export class ChatSession {
     this.store.dispatch({ type: 'server/frame', frame, now: this.now() });
   }
 
+  // ---- bots ----------------------------------------------------------------
+
+  /**
+   * Load the bot catalogue once, for /command suggestions. A server without
+   * GET /bots (404) has no catalogue: nothing is offered and it is not asked
+   * again. Other failures are retried after BOTS_RETRY_MS.
+   */
+  loadBots(): Promise<void> {
+    if (this.state.bots != null || !this.state.me) return Promise.resolve();
+    if (this.botsLoading) return this.botsLoading;
+    if (this.now() - this.botsFailedAt < BOTS_RETRY_MS) return Promise.resolve();
+    this.botsLoading = this.api
+      .bots()
+      .then(
+        (page) => {
+          const bots = Array.isArray(page?.results) ? page.results.filter(isBotInfo) : [];
+          this.store.dispatch({ type: 'bots/loaded', bots });
+        },
+        (e) => {
+          if (e instanceof ApiError && e.status === 404) this.store.dispatch({ type: 'bots/loaded', bots: [] });
+          else this.botsFailedAt = this.now();
+        },
+      )
+      .finally(() => {
+        this.botsLoading = null;
+      });
+    return this.botsLoading;
+  }
+
   // ---- rooms and people --------------------------------------------------
 
   async searchUsers(q: string): Promise<User[]> {
@@ -582,4 +615,15 @@ export class ChatSession {
     await this.api.removeMember(roomId, userId);
     await this.loadMembers(roomId);
   }
+}
+
+/** A catalogue entry the suggestions can use (anything else is skipped). */
+function isBotInfo(x: unknown): x is BotInfo {
+  if (!x || typeof x !== 'object') return false;
+  const b = x as Record<string, unknown>;
+  return (
+    typeof b.username === 'string' &&
+    Array.isArray(b.commands) &&
+    b.commands.every((c) => !!c && typeof c === 'object' && typeof (c as { name?: unknown }).name === 'string')
+  );
 }

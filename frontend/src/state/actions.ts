@@ -1,4 +1,4 @@
-import type { Message, Room, ServerFrame, User } from '../types';
+import type { BotInfo, Message, Room, ServerFrame, User } from '../types';
 import type { ConnectionStatus, PendingSend } from './model';
 
 export type PageMode = 'latest' | 'older' | 'newer' | 'around';
@@ -40,4 +40,5 @@ export type Action =
   | { type: 'send/retried'; clientMsgId: string }
   | { type: 'send/discarded'; clientMsgId: string }
   | { type: 'read/marked'; roomId: number; seq: number }
-  | { type: 'connection/changed'; status: ConnectionStatus };
+  | { type: 'connection/changed'; status: ConnectionStatus }
+  | { type: 'bots/loaded'; bots: BotInfo[] };

@@ -76,6 +76,8 @@ export function reduce(state: ChatState, action: Action): ChatState {
       return markQueued(state, action.clientMsgId);
     case 'send/discarded':
       return removePending(state, action.clientMsgId);
+    case 'bots/loaded':
+      return { ...state, bots: action.bots };
     case 'read/marked':
       return applyRead(state, action.roomId, action.seq);
     case 'connection/changed': {
