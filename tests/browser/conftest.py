@@ -133,8 +133,15 @@ def refused_socket_line(ws_url: str) -> str:
 
 
 @pytest.fixture
-def console() -> ConsoleLog:
-    return ConsoleLog()
+def console(request) -> Iterator[ConsoleLog]:
+    """The console of every page the test opens. A console error or an uncaught
+    exception that the test did not allow fails the test, even one logged after
+    its last explicit assert_clean() (checked once its pages are closed)."""
+    log = ConsoleLog()
+    yield log
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.passed:
+        log.assert_clean()
 
 
 # --- pages ----------------------------------------------------------------------------

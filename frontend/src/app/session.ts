@@ -241,6 +241,13 @@ export class ChatSession {
     }, wait);
   }
 
+  /** Make a room I may see but have not loaded (e.g. a public room from a search result) known. */
+  async ensureRoom(roomId: number): Promise<void> {
+    if (this.state.rooms[roomId]) return;
+    const room = await this.api.room(roomId);
+    this.store.dispatch({ type: 'room/upserted', room });
+  }
+
   /** Fetch a room's details (member count, DM members) that a user-stream frame leaves out. */
   private async refreshRoom(roomId: number): Promise<void> {
     try {
