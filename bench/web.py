@@ -328,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} is missing (apt-get install chromium)")
 
+    load_before = os.getloadavg()[0]
     work = ROOT / "data" / "bench-web"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -398,6 +399,9 @@ def main(argv: list[str] | None = None) -> int:
     measured = sorted(loads[1:], key=lambda x: x["newest_message_ms"])
     result = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        # A busy machine (other work on the same cores) shows in the frame times.
+        "loadavg_1m_before_after": [load_before, os.getloadavg()[0]],
+        "cpus": os.cpu_count(),
         "database": "postgresql" if args.database_url else "sqlite",
         "seed": {k: seed[k] for k in ("messages", "seconds")},
         "bundle": bundle_sizes(),
