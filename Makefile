@@ -1,4 +1,4 @@
-.PHONY: run test test-pg lint typecheck check bench setup
+.PHONY: run test test-pg lint typecheck check bench bench-web setup
 
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS ?= redis://127.0.0.1:6379/0
@@ -25,3 +25,6 @@ check: lint typecheck
 
 bench:      ## load benchmark; see bench/README.md
 	.venv/bin/python -m bench $(ARGS)
+
+bench-web:  ## web client: bundle size, first load, a 10,000-message room (bench/web.py)
+	.venv/bin/python -m bench.web $(ARGS)

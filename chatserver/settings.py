@@ -183,6 +183,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# The web client's built assets carry a content hash in their names: cache them for good.
+WHITENOISE_IMMUTABLE_FILE_TEST = r"^/static/app/assets/"
 
 # --- REST API ---------------------------------------------------------------------
 

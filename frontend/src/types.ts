@@ -61,6 +61,42 @@ export interface Message {
   deleted?: boolean;
 }
 
+/** One command of a bot, as GET /api/v1/bots lists it. */
+export interface BotCommand {
+  name: string;
+  usage: string;
+  description: string;
+}
+
+/** A bot and its commands (GET /api/v1/bots). */
+export interface BotInfo {
+  id: number;
+  username: string;
+  display_name: string;
+  description: string;
+  commands: BotCommand[];
+}
+
+/** The room of a search result: at least its id and name (API.md, Search). */
+export type SearchRoom = Pick<Room, 'id' | 'name'> & Partial<Room>;
+
+/** One hit of GET /api/v1/search. */
+export interface SearchResult {
+  message: Message;
+  room: SearchRoom;
+  /** The matched words in <mark>, everything else escaped. */
+  highlight: string;
+}
+
+export interface SearchPage {
+  results: SearchResult[];
+  next: string | null;
+  /** Words the server searched as plain words (unknown operators and the like). */
+  hints?: string[];
+}
+
+export type SearchSort = 'relevance' | 'recent';
+
 export interface Page<T> {
   results: T[];
   next: string | null;

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.liveserver import ROOT
+from tests.liveserver import ROOT, LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -73,6 +73,16 @@ def _no_send_limit_in_this_process(monkeypatch):
     monkeypatch.setitem(settings.CHAT, "SEND_RATE", (100_000, 10))
 
 
+@pytest.fixture
+def own_server(live_database_url, transactional_db) -> Iterator[list[LiveServer]]:
+    """A server process of this test's own (not the session's), on its own port.
+    The list holds the current process; a restart appends the new one."""
+    servers = [LiveServer(live_database_url).start()]
+    yield servers
+    for s in servers:
+        s.stop()
+
+
 # --- console errors -------------------------------------------------------------------
 
 
@@ -123,8 +133,15 @@ def refused_socket_line(ws_url: str) -> str:
 
 
 @pytest.fixture
-def console() -> ConsoleLog:
-    return ConsoleLog()
+def console(request) -> Iterator[ConsoleLog]:
+    """The console of every page the test opens. A console error or an uncaught
+    exception that the test did not allow fails the test, even one logged after
+    its last explicit assert_clean() (checked once its pages are closed)."""
+    log = ConsoleLog()
+    yield log
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.passed:
+        log.assert_clean()
 
 
 # --- pages ----------------------------------------------------------------------------

@@ -3,8 +3,6 @@ and a message typed while the server was down is delivered exactly once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from playwright.sync_api import expect
 
@@ -14,16 +12,6 @@ from tests.liveserver import LiveServer
 from .conftest import REFUSED_FETCH_LINE, open_room, refused_socket_line, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
-
-
-@pytest.fixture
-def own_server(live_database_url, transactional_db) -> Iterator[list[LiveServer]]:
-    """A server process of this test's own (not the session's), on its own port.
-    The list holds the current process; a restart appends the new one."""
-    servers = [LiveServer(live_database_url).start()]
-    yield servers
-    for s in servers:
-        s.stop()
 
 
 def test_page_survives_a_server_restart(own_server, make_user, open_page, console, rest):

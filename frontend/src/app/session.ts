@@ -5,6 +5,7 @@
  */
 import { ApiError, type Api, type RoomChanges } from '../net/api';
 import { ChatSocket, defaultSocketUrl, type SocketFactory } from '../net/socket';
+import type { PendingSend } from '../state/model';
 import type { PageMode, PageMore } from '../state/actions';
 import type { ChatState } from '../state/model';
 import { createPending, queuedSends } from '../state/pending';
@@ -12,7 +13,8 @@ import { hasReacted } from '../state/reactions';
 import { buildResume } from '../state/resume';
 import { hasGap } from '../state/seq';
 import type { Store } from '../state/store';
-import type { Message, Page, Room, ServerFrame, User } from '../types';
+import type { BotInfo, Message, Page, Room, ServerFrame, User } from '../types';
+import { browserStorage, createOutbox, type Outbox } from './outbox';
 
 export const PAGE_SIZE = 50;
 /** Send a typing frame at most this often while typing. */
@@ -25,6 +27,8 @@ export const GAP_GRACE_MS = 1500;
 export const ACK_TIMEOUT_MS = 15_000;
 /** Wait this long before retrying a room reload that failed. */
 export const RESYNC_RETRY_MS = 5000;
+/** After a failed bot catalogue load, ask again no sooner than this. */
+export const BOTS_RETRY_MS = 30_000;
 /** Load at most this many pages of one thread. */
 const THREAD_MAX_PAGES = 20;
 
@@ -44,6 +48,8 @@ export interface SessionOptions {
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (handle: unknown) => void;
   random?: () => number;
+  /** Where unsent messages survive a reload (default: localStorage). */
+  outbox?: Outbox;
 }
 
 export class ChatSession {
@@ -63,6 +69,11 @@ export class ChatSession {
   private ackTimers = new Map<string, { timer: unknown; tries: number }>();
   private loading = new Set<string>();
   private booting: Promise<boolean> | null = null;
+  private botsLoading: Promise<void> | null = null;
+  private botsFailedAt = -Infinity;
+  private readonly outbox: Outbox;
+  /** The queue as this tab last stored (or loaded) it. */
+  private storedPending: readonly PendingSend[] = [];
 
   constructor(o: SessionOptions) {
     this.store = o.store;
@@ -71,6 +82,7 @@ export class ChatSession {
     this.now = o.now ?? Date.now;
     this.setTimer = o.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
     this.clearTimer = o.clearTimer ?? ((h) => clearTimeout(h as ReturnType<typeof setTimeout>));
+    this.outbox = o.outbox ?? createOutbox(browserStorage());
     this.socket = new ChatSocket({
       url: o.socketUrl ?? (() => defaultSocketUrl()),
       create: o.createSocket,
@@ -129,8 +141,12 @@ export class ChatSession {
   }
 
   async logout(): Promise<void> {
+    const me = this.state.me;
     try {
       await this.api.logout();
+      // Signing out on purpose forgets the unsent messages (a shared computer
+      // keeps no one's drafts); a session that expired keeps them.
+      if (me) this.outbox.clear(me.id);
     } finally {
       this.end();
     }
@@ -140,13 +156,41 @@ export class ChatSession {
     const rooms = await this.api.rooms();
     this.store.dispatch({ type: 'session/started', me, rooms: rooms.results, userSeq: me.user_seq ?? null });
     this.unsubscribe?.();
-    this.unsubscribe = this.store.subscribe(() => this.checkRepairs());
+    this.restorePending(me.id);
+    const offRepairs = this.store.subscribe(() => this.checkRepairs());
+    const offOutbox = this.store.subscribe(() => this.storePending(me.id));
+    this.unsubscribe = () => {
+      offRepairs();
+      offOutbox();
+    };
     this.everReady = false;
     this.socket.start();
     this.api
       .users()
       .then((page) => this.store.dispatch({ type: 'users/loaded', users: page.results }))
       .catch(() => undefined);
+  }
+
+  /**
+   * Queue again what this user left unsent in an earlier page (same
+   * client_msg_id, so the server keeps one copy whatever happened before the
+   * reload). Messages for rooms I am no longer in are dropped.
+   */
+  private restorePending(userId: number): void {
+    const stored = this.outbox.load(userId);
+    this.storedPending = stored;
+    const rooms = this.state.rooms;
+    const kept = stored.filter((p) => rooms[p.room]?.joined);
+    if (kept.length) this.store.dispatch({ type: 'send/restored', pending: kept });
+    if (kept.length !== stored.length) this.storePending(userId, true);
+  }
+
+  /** Write the queue to the outbox whenever it changed. */
+  private storePending(userId: number, force = false): void {
+    const current = this.state.pending;
+    if (current === this.storedPending && !force) return;
+    this.outbox.save(userId, this.storedPending, current);
+    this.storedPending = current;
   }
 
   /** Stop everything and show the sign-in page. */
@@ -195,6 +239,13 @@ export class ChatSession {
       const p = this.state.pending.find((x) => x.clientMsgId === clientMsgId);
       if (p?.status === 'failed') this.retrySend(clientMsgId);
     }, wait);
+  }
+
+  /** Make a room I may see but have not loaded (e.g. a public room from a search result) known. */
+  async ensureRoom(roomId: number): Promise<void> {
+    if (this.state.rooms[roomId]) return;
+    const room = await this.api.room(roomId);
+    this.store.dispatch({ type: 'room/upserted', room });
   }
 
   /** Fetch a room's details (member count, DM members) that a user-stream frame leaves out. */
@@ -489,6 +540,35 @@ export class ChatSession {
     this.store.dispatch({ type: 'server/frame', frame, now: this.now() });
   }
 
+  // ---- bots ----------------------------------------------------------------
+
+  /**
+   * Load the bot catalogue once, for /command suggestions. A server without
+   * GET /bots (404) has no catalogue: nothing is offered and it is not asked
+   * again. Other failures are retried after BOTS_RETRY_MS.
+   */
+  loadBots(): Promise<void> {
+    if (this.state.bots != null || !this.state.me) return Promise.resolve();
+    if (this.botsLoading) return this.botsLoading;
+    if (this.now() - this.botsFailedAt < BOTS_RETRY_MS) return Promise.resolve();
+    this.botsLoading = this.api
+      .bots()
+      .then(
+        (page) => {
+          const bots = Array.isArray(page?.results) ? page.results.filter(isBotInfo) : [];
+          this.store.dispatch({ type: 'bots/loaded', bots });
+        },
+        (e) => {
+          if (e instanceof ApiError && e.status === 404) this.store.dispatch({ type: 'bots/loaded', bots: [] });
+          else this.botsFailedAt = this.now();
+        },
+      )
+      .finally(() => {
+        this.botsLoading = null;
+      });
+    return this.botsLoading;
+  }
+
   // ---- rooms and people --------------------------------------------------
 
   async searchUsers(q: string): Promise<User[]> {
@@ -542,4 +622,15 @@ export class ChatSession {
     await this.api.removeMember(roomId, userId);
     await this.loadMembers(roomId);
   }
+}
+
+/** A catalogue entry the suggestions can use (anything else is skipped). */
+function isBotInfo(x: unknown): x is BotInfo {
+  if (!x || typeof x !== 'object') return false;
+  const b = x as Record<string, unknown>;
+  return (
+    typeof b.username === 'string' &&
+    Array.isArray(b.commands) &&
+    b.commands.every((c) => !!c && typeof c === 'object' && typeof (c as { name?: unknown }).name === 'string')
+  );
 }

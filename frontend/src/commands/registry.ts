@@ -1,9 +1,11 @@
 /**
- * Slash-command suggestions for the composer. Sources plug in here: today
- * one lists every bot as `/botname`; a source built on a bot-command list
- * (e.g. from the server's bot catalogue) can be registered beside it later.
+ * Slash-command suggestions for the composer. Sources plug in here: the bot
+ * catalogue (GET /api/v1/bots) gives `/botname` with its description, then,
+ * once the bot name is typed, its commands with their usage; every bot user
+ * of the directory is offered as `/botname` too (bots the catalogue does not
+ * list, or a server without one).
  */
-import type { User } from '../types';
+import type { BotInfo, User } from '../types';
 
 export interface CommandSuggestion {
   /** What the list shows, e.g. "/deploy". */
@@ -11,11 +13,15 @@ export interface CommandSuggestion {
   /** What replaces the typed token, e.g. "/deploy ". */
   insert: string;
   description: string;
+  /** How to call it, e.g. "deploy <service> [--force]" (commands only). */
+  usage?: string;
 }
 
 export interface CommandContext {
   /** Every user known to the client (directory and room members). */
   users: User[];
+  /** The server's bot catalogue; null or missing while unknown. */
+  bots?: BotInfo[] | null;
 }
 
 export interface CommandSource {
@@ -39,7 +45,42 @@ export const botUserSource: CommandSource = {
   },
 };
 
-const sources: CommandSource[] = [botUserSource];
+/**
+ * The bot catalogue: `/dep` offers bots named dep…; `/deploy ro` offers the
+ * deploy bot's commands named ro…, with their usage.
+ */
+export const botCatalogueSource: CommandSource = {
+  id: 'bot-catalogue',
+  suggest(query, ctx) {
+    const bots = ctx.bots ?? [];
+    const space = query.indexOf(' ');
+    if (space < 0) {
+      const q = query.toLowerCase();
+      return bots
+        .filter((b) => b.username.toLowerCase().startsWith(q))
+        .sort((a, b) => a.username.localeCompare(b.username))
+        .map((b) => ({
+          label: `/${b.username}`,
+          insert: `/${b.username} `,
+          description: b.description || b.display_name || 'bot',
+        }));
+    }
+    const name = query.slice(0, space).toLowerCase();
+    const rest = query.slice(space + 1).toLowerCase();
+    const bot = bots.find((b) => b.username.toLowerCase() === name);
+    if (!bot) return [];
+    return bot.commands
+      .filter((c) => c.name.toLowerCase().startsWith(rest))
+      .map((c) => ({
+        label: `/${bot.username} ${c.name}`,
+        insert: `/${bot.username} ${c.name} `,
+        description: c.description ?? '',
+        usage: c.usage || undefined,
+      }));
+  },
+};
+
+const sources: CommandSource[] = [botCatalogueSource, botUserSource];
 
 export function registerCommandSource(source: CommandSource): () => void {
   const i = sources.findIndex((s) => s.id === source.id);

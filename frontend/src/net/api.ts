@@ -3,7 +3,7 @@
  * session cookie; every non-GET call carries the csrftoken cookie back in
  * the X-CSRFToken header.
  */
-import type { Message, Page, Room, User } from '../types';
+import type { BotInfo, Message, Page, Room, SearchPage, SearchSort, User } from '../types';
 
 export class ApiError extends Error {
   constructor(
@@ -131,6 +131,17 @@ export function createApi(options: ApiOptions = {}) {
     removeReaction: (id: number, emoji: string) =>
       call<unknown>('DELETE', `/messages/${id}/reactions/${encodeURIComponent(emoji)}`),
     markRead: (roomId: number, seq: number) => call<unknown>('POST', `/rooms/${roomId}/read`, { seq }),
+    bots: () => call<{ results: BotInfo[] }>('GET', '/bots'),
+    search: (q: string, options: { sort?: SearchSort; cursor?: string | null; limit?: number } = {}) =>
+      call<SearchPage>(
+        'GET',
+        `/search${qs({
+          q,
+          sort: options.sort === 'recent' ? 'recent' : undefined,
+          cursor: options.cursor ?? undefined,
+          limit: options.limit,
+        })}`,
+      ),
   };
 }
 

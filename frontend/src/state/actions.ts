@@ -1,4 +1,4 @@
-import type { Message, Room, ServerFrame, User } from '../types';
+import type { BotInfo, Message, Room, ServerFrame, User } from '../types';
 import type { ConnectionStatus, PendingSend } from './model';
 
 export type PageMode = 'latest' | 'older' | 'newer' | 'around';
@@ -33,9 +33,12 @@ export type Action =
   | { type: 'message/removed'; messageId: number }
   | { type: 'server/frame'; frame: ServerFrame; now: number }
   | { type: 'send/queued'; pending: PendingSend }
+  /** Unsent messages brought back from an earlier page (outbox). */
+  | { type: 'send/restored'; pending: PendingSend[] }
   | { type: 'send/started'; clientMsgIds: string[] }
   | { type: 'send/failed'; clientMsgId: string; error: string }
   | { type: 'send/retried'; clientMsgId: string }
   | { type: 'send/discarded'; clientMsgId: string }
   | { type: 'read/marked'; roomId: number; seq: number }
-  | { type: 'connection/changed'; status: ConnectionStatus };
+  | { type: 'connection/changed'; status: ConnectionStatus }
+  | { type: 'bots/loaded'; bots: BotInfo[] };

@@ -1,4 +1,4 @@
-import type { Message, Presence, Room, RoomEventFrame, User } from '../types';
+import type { BotInfo, Message, Presence, Room, RoomEventFrame, User } from '../types';
 import type { SeqTrack } from './seq';
 
 /** A window of a room's top-level messages, contiguous, ids ascending. */
@@ -56,6 +56,8 @@ export interface ChatState {
   /** room -> user -> time (ms) until which "is typing" shows. */
   typing: Record<number, Record<number, number>>;
   connection: ConnectionStatus;
+  /** The bot catalogue for /command suggestions; null until loaded. */
+  bots: BotInfo[] | null;
 }
 
 export const initialState: ChatState = {
@@ -75,4 +77,5 @@ export const initialState: ChatState = {
   pending: [],
   typing: {},
   connection: 'connecting',
+  bots: null,
 };

@@ -63,6 +63,11 @@ export function reduce(state: ChatState, action: Action): ChatState {
       return applyFrame(state, action.frame, action.now);
     case 'send/queued':
       return { ...state, pending: [...state.pending, action.pending] };
+    case 'send/restored': {
+      const have = new Set(state.pending.map((p) => p.clientMsgId));
+      const fresh = action.pending.filter((p) => !have.has(p.clientMsgId));
+      return fresh.length ? { ...state, pending: [...state.pending, ...fresh] } : state;
+    }
     case 'send/started':
       return markSending(state, action.clientMsgIds);
     case 'send/failed':
@@ -71,6 +76,8 @@ export function reduce(state: ChatState, action: Action): ChatState {
       return markQueued(state, action.clientMsgId);
     case 'send/discarded':
       return removePending(state, action.clientMsgId);
+    case 'bots/loaded':
+      return { ...state, bots: action.bots };
     case 'read/marked':
       return applyRead(state, action.roomId, action.seq);
     case 'connection/changed': {

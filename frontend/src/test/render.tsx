@@ -18,6 +18,7 @@ export function stubSession(state: ChatState, overrides: Partial<Record<keyof Ch
     notifyTyping: vi.fn(),
     loadMembers: vi.fn(async () => []),
     searchUsers: vi.fn(async () => []),
+    loadBots: vi.fn(async () => undefined),
     deleteMessage: vi.fn(async () => undefined),
     editMessage: vi.fn(async () => undefined),
     toggleReaction: vi.fn(async () => undefined),

@@ -65,6 +65,38 @@ describe('Composer', () => {
     expect(input.value).toBe('/oncall ');
   });
 
+  it('completes a bot command from the catalogue and shows its usage', () => {
+    const state = reduce(reduce(startedState(), { type: 'users/loaded', users: [BOB, BOT] }), {
+      type: 'bots/loaded',
+      bots: [
+        {
+          id: 20,
+          username: 'deploy',
+          display_name: 'Deploy',
+          description: 'Ships services',
+          commands: [{ name: 'rollout', usage: 'rollout <service> [--force]', description: 'Deploy a build' }],
+        },
+      ],
+    });
+    const session = stubSession(state);
+    renderWith(session, <Composer roomId={10} threadId={null} placeholder="Message" testId="composer" />);
+    const input = screen.getByTestId('composer-input') as HTMLTextAreaElement;
+    const type = (value: string) => fireEvent.change(input, { target: { value, selectionStart: value.length } });
+    type('/de');
+    expect(session.loadBots).toHaveBeenCalled();
+    expect(screen.getAllByTestId('autocomplete-item').map((li) => li.getAttribute('data-value'))).toEqual(['/deploy']);
+    fireEvent.keyDown(input, { key: 'Enter' });
+    expect(input.value).toBe('/deploy ');
+    type('/deploy r');
+    expect(screen.getAllByTestId('autocomplete-item').map((li) => li.getAttribute('data-value'))).toEqual([
+      '/deploy rollout',
+    ]);
+    expect(screen.getByTestId('autocomplete-usage').textContent).toBe('rollout <service> [--force]');
+    fireEvent.keyDown(input, { key: 'Tab' });
+    expect(input.value).toBe('/deploy rollout ');
+    expect(session.send).not.toHaveBeenCalled();
+  });
+
   it('closes the suggestions on Escape', () => {
     const { input, type } = setup();
     type('@');

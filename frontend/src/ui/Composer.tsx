@@ -31,6 +31,7 @@ export function Composer({ roomId, threadId, placeholder, testId, autoFocus = tr
   const users = useChat((s) => s.users);
   const memberIds = useChat((s) => s.roomMembers[roomId]);
   const me = useChat((s) => s.me);
+  const bots = useChat((s) => s.bots);
 
   useEffect(() => {
     if (text) drafts.set(draftKey, text);
@@ -45,16 +46,22 @@ export function Composer({ roomId, threadId, placeholder, testId, autoFocus = tr
     return () => clearTimeout(t);
   }, [mentionQuery, memberIds, session, roomId]);
 
+  const typingCommand = token?.kind === 'command';
+  useEffect(() => {
+    if (typingCommand) session.loadBots().catch(() => undefined);
+  }, [typingCommand, session]);
+
   const suggestions: Suggestion[] = useMemo(() => {
     if (!token || token.start === dismissed) return [];
     if (token.kind === 'mention') return mentionSuggestions(token.query, users, memberIds, me?.id);
-    return suggestCommands(token.query, { users: Object.values(users) }).map((c) => ({
+    return suggestCommands(token.query, { users: Object.values(users), bots }).map((c) => ({
       key: c.label,
       label: c.label,
       detail: c.description,
+      usage: c.usage,
       insert: c.insert,
     }));
-  }, [token, dismissed, users, memberIds, me]);
+  }, [token, dismissed, users, memberIds, me, bots]);
   const open = suggestions.length > 0;
   const active = Math.min(selected, Math.max(0, suggestions.length - 1));
 
@@ -142,6 +149,11 @@ export function Composer({ roomId, threadId, placeholder, testId, autoFocus = tr
               data-value={s.label}
             >
               <span className="suggestion-label">{s.label}</span>
+              {s.usage && (
+                <code className="suggestion-usage" data-testid="autocomplete-usage">
+                  {s.usage}
+                </code>
+              )}
               {s.detail && <span className="suggestion-detail">{s.detail}</span>}
             </li>
           ))}

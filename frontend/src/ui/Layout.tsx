@@ -9,11 +9,12 @@ import { Icon } from './icons';
 import { NewDm } from './NewDm';
 import { RoomSettings } from './RoomSettings';
 import { RoomView } from './RoomView';
+import { SearchDialog } from './SearchDialog';
 import { Sidebar } from './Sidebar';
 import { ThreadPanel } from './ThreadPanel';
 import { Toasts } from './toast';
 
-export type ModalKind = 'browse' | 'create' | 'dm' | 'settings';
+export type ModalKind = 'browse' | 'create' | 'dm' | 'settings' | 'search';
 
 export function Layout() {
   const session = useSession();
@@ -43,6 +44,12 @@ export function Layout() {
 
   useEffect(() => {
     function onKey(e: KeyboardEvent) {
+      if (isSearchKey(e)) {
+        e.preventDefault();
+        setModal('search');
+        setDrawerOpen(false);
+        return;
+      }
       if (e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {
         const order = roomOrder(session.state);
         if (!order.length) return;
@@ -84,6 +91,7 @@ export function Layout() {
             onOpenThread={openThread}
             onToggleSidebar={() => setDrawerOpen((o) => !o)}
             onOpenSettings={() => setModal('settings')}
+            onOpenSearch={() => setModal('search')}
           />
         ) : (
           <div className="empty-main">
@@ -99,7 +107,17 @@ export function Layout() {
       {modal === 'create' && <CreateRoom onClose={closeModal} />}
       {modal === 'dm' && <NewDm onClose={closeModal} />}
       {modal === 'settings' && roomId != null && <RoomSettings roomId={roomId} onClose={closeModal} />}
+      {modal === 'search' && <SearchDialog onClose={closeModal} />}
       <Toasts />
     </div>
   );
+}
+
+/** Ctrl+K (Cmd+K) anywhere, or "/" outside a text field, opens the search. */
+export function isSearchKey(e: KeyboardEvent): boolean {
+  if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'k') return true;
+  if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey) return false;
+  const t = e.target as HTMLElement | null;
+  const editable = !!t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+  return !editable;
 }

@@ -1,12 +1,23 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import { Icon } from './icons';
 
-/** A dialog over the page; Esc and a click outside close it. */
+const FIELDS = 'input, select, textarea, button';
+
+/**
+ * A dialog over the page; Esc and a click outside close it. It focuses its
+ * first field (not the Close button of its header), and gives the focus back
+ * to where it was when it closes.
+ */
 export function Modal(props: { title: string; onClose: () => void; children: ReactNode; testId?: string }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    const first = ref.current?.querySelector<HTMLElement>('input, select, textarea, button');
+    const before = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    const body = ref.current?.querySelector('.modal-body');
+    const first = body?.querySelector<HTMLElement>(FIELDS) ?? ref.current?.querySelector<HTMLElement>(FIELDS);
     first?.focus();
+    return () => {
+      if (before?.isConnected) before.focus();
+    };
   }, []);
   return (
     <div

@@ -14,9 +14,10 @@ interface Props {
   onOpenThread: (rootId: number) => void;
   onToggleSidebar: () => void;
   onOpenSettings: () => void;
+  onOpenSearch: () => void;
 }
 
-export function RoomView({ roomId, messageId, onOpenThread, onToggleSidebar, onOpenSettings }: Props) {
+export function RoomView({ roomId, messageId, onOpenThread, onToggleSidebar, onOpenSettings, onOpenSearch }: Props) {
   const session = useSession();
   const room = useChat((s) => s.rooms[roomId]);
   const me = useChat((s) => s.me);
@@ -73,6 +74,7 @@ export function RoomView({ roomId, messageId, onOpenThread, onToggleSidebar, onO
         <span className="room-members" title="Members">
           {room.member_count} {room.member_count === 1 ? 'member' : 'members'}
         </span>
+        <button type="button" className="icon-button" aria-label="Search messages" title="Search messages (Ctrl+K)" onClick={onOpenSearch} data-testid="room-search-button"><Icon name="search" size={18} /></button>
         {canManageRoom(me, room) && (
           <button type="button" className="icon-button" aria-label="Room settings" title="Room settings" onClick={onOpenSettings} data-testid="room-settings-button"><Icon name="gear" size={18} /></button>
         )}

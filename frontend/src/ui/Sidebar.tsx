@@ -48,6 +48,11 @@ export function Sidebar({ currentRoomId, onNavigate, onOpenModal }: Props) {
           Sign out
         </button>
       </header>
+      <button type="button" className="search-launcher" onClick={() => onOpenModal('search')} data-testid="open-search">
+        <Icon name="search" />
+        <span>Search messages</span>
+        <kbd>Ctrl K</kbd>
+      </button>
       <section className="sidebar-section">
         <div className="section-head">
           <h2>Rooms</h2>

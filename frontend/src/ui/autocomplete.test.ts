@@ -14,6 +14,16 @@ describe('tokenAt', () => {
     expect(tokenAt('run /dep', 8)).toBeNull();
   });
 
+  it('finds a bot command as the second word after /botname', () => {
+    expect(tokenAt('/deploy ro', 10)).toEqual({ kind: 'command', query: 'deploy ro', start: 0, end: 10 });
+    expect(tokenAt('/deploy ', 8)).toEqual({ kind: 'command', query: 'deploy ', start: 0, end: 8 });
+    expect(tokenAt('/deploy rollout api', 19)).toBeNull();
+    expect(completeToken('/deploy ro', { kind: 'command', query: 'deploy ro', start: 0, end: 10 }, '/deploy rollout ')).toEqual({
+      text: '/deploy rollout ',
+      caret: 16,
+    });
+  });
+
   it('ignores e-mail addresses and plain words', () => {
     expect(tokenAt('mail a@b', 8)).toBeNull();
     expect(tokenAt('hello', 5)).toBeNull();

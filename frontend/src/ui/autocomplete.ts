@@ -10,9 +10,12 @@ export interface Token {
 
 /**
  * The token under the caret: `@name` anywhere (after a space or at the
- * start), `/name` only as the first word of the message.
+ * start), `/name` only as the first word of the message, and `/name cmd`
+ * (a bot's command, query "name cmd") while the second word is typed.
  */
 export function tokenAt(text: string, caret: number): Token | null {
+  const head = text.slice(0, caret);
+  if (/^\/[\w.-]+ [\w.-]*$/.test(head)) return { kind: 'command', query: head.slice(1), start: 0, end: caret };
   let start = caret;
   while (start > 0 && !/\s/.test(text[start - 1])) start -= 1;
   const word = text.slice(start, caret);

@@ -6,6 +6,8 @@ export interface Suggestion {
   label: string;
   detail: string;
   insert: string;
+  /** A command's usage line. */
+  usage?: string;
 }
 
 function matches(user: User, q: string): boolean {
