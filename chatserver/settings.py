@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "chatserver.realtime",
     "chatserver.api",
     "chatserver.audit",
+    "bots",
 ]
 
 MIDDLEWARE = [
@@ -237,6 +238,12 @@ CHAT: dict[str, Any] = {
     # How long events are kept for resume; older asks get resync_required.
     "EVENT_RETENTION_DAYS": int(os.environ.get("CHAT_EVENT_RETENTION_DAYS", "30")),
     "MAX_REPLAY_EVENTS": int(os.environ.get("CHAT_MAX_REPLAY_EVENTS", "5000")),
+    # Bots (docs/bots.md): classes to load ("module:Class", comma-separated),
+    # failures in a row before a bot is paused, posts per room before it is muted.
+    "BOTS": env_list("CHAT_BOTS", "bots.builtin.help:HelpBot"),
+    "BOT_FAILURE_LIMIT": int(os.environ.get("CHAT_BOT_FAILURE_LIMIT", "5")),
+    "BOT_ROOM_RATE": _rate("CHAT_BOT_ROOM_RATE", "20/5"),
+    "BOT_MUTE_SECONDS": int(os.environ.get("CHAT_BOT_MUTE_SECONDS", "300")),
 }
 
 LOGGING = {

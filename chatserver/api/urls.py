@@ -2,6 +2,7 @@ import functools
 
 from django.urls import URLPattern, path
 
+from bots import views as bot_views
 from chatserver.chat.ids import MAX_ID
 
 from . import views
@@ -27,6 +28,10 @@ urlpatterns = [
     path("messages/<int:message_id>/reactions", views.ReactionsView.as_view()),
     path("messages/<int:message_id>/reactions/<str:emoji>", views.ReactionView.as_view()),
     path("admin/audit", views.AuditView.as_view()),
+    path("bots", bot_views.BotsView.as_view()),
+    path("bots/<int:bot_id>", bot_views.BotView.as_view()),
+    path("rooms/<int:room_id>/bots", bot_views.RoomBotsView.as_view()),
+    path("rooms/<int:room_id>/bots/<int:bot_id>", bot_views.RoomBotView.as_view()),
 ]
 
 
