@@ -392,7 +392,9 @@ def freeze(inv: Invocation) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for p in inv.grammar.params:
         value = inv.args.get(p.name)
-        if value is None or p.type in ("str", "rest", "int", "float", "choice", "bool"):
+        if value is None:
+            continue  # absent: the handler's default applies
+        if p.type in ("str", "rest", "int", "float", "choice", "bool"):
             out[p.name] = value
         elif p.type in ("user", "room"):
             out[p.name] = value.id
@@ -404,7 +406,9 @@ def freeze(inv: Invocation) -> dict[str, Any]:
 def thaw(grammar: Grammar, data: dict[str, Any], load: Callable[[str, int], Any]) -> Invocation:
     inv = Invocation(grammar)
     for p in grammar.params:
-        value = data.get(p.name)
+        if p.name not in data:
+            continue
+        value = data[p.name]
         if value is not None and p.type in ("user", "room"):
             value = load(p.type, value)
             if value is None:

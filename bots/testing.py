@@ -48,6 +48,7 @@ class BotBox:
         runtime.observers.append(self._observe)
         self._owner: User | None = None
         self.bots = {h.name: h.user for h in runtime.sync_users().values()}
+        runtime.sync_schedules()  # the clock starts now
 
     def _observe(self, user_id: int, frame: dict[str, Any]) -> None:
         self.frames.append((user_id, frame))
