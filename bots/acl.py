@@ -74,7 +74,9 @@ def _room_ok(cmd: Command, room) -> bool:
 
 
 def denial(cmd: Command, caller, room, membership, args: dict[str, Any] | None) -> str | None:
-    """Why `caller` may not run `cmd` with `args` here, or None when allowed."""
+    """Why `caller` may not run `cmd` with `args` here, or None when allowed.
+
+    With args=None (help listings) the argument predicates are not evaluated."""
     try:
         if not caller.is_active or caller.is_bot:
             return "Bots do not take commands from bots."
@@ -84,7 +86,9 @@ def denial(cmd: Command, caller, room, membership, args: dict[str, Any] | None) 
             return f"You may not use `{cmd.name}` (needs {describe(cmd.ask)})."
         if not cmd.readonly and not allowed(cmd.run, caller, room, membership):
             return f"`{cmd.name}` needs {describe(cmd.run)}."
-        wrapped = Args(args or {})
+        if args is None:
+            return None
+        wrapped = Args(args)
         for predicate, principals in cmd.when:
             if predicate(wrapped) and not allowed(principals, caller, room, membership):
                 return f"`{cmd.name}` with these arguments needs {describe(principals)}."

@@ -442,7 +442,7 @@ class Runtime:
             if caller is not None and not acl.may_ask(cmd, caller, room, membership):
                 continue
             note = ""
-            if caller is not None and acl.denial(cmd, caller, room, membership, {}) is not None:
+            if caller is not None and acl.denial(cmd, caller, room, membership, None) is not None:
                 note = f" (needs {acl.describe(cmd.run)})"
             desc = f" — {cmd.description}" if cmd.description else ""
             lines.append(f"- `@{handle.name} {cmd.usage}`{desc}{note}")
@@ -462,7 +462,7 @@ class Runtime:
             if cmd.examples:
                 text += "\nExamples:\n" + "\n".join(f"- `@{handle.name} {e}`"
                                                     for e in cmd.examples)
-            reason = acl.denial(cmd, ctx.caller, ctx.room, membership, {})
+            reason = acl.denial(cmd, ctx.caller, ctx.room, membership, None)
             if reason:
                 text += f"\n{reason}"
             if cmd.approve:

@@ -142,6 +142,12 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("POST", "api/v1/messages/<int:message_id>/reactions"): members_only(201),
     # Every member (and former member) reacted with a thumbs up before the test.
     ("DELETE", "api/v1/messages/<int:message_id>/reactions/<str:emoji>"): members_only(204),
+    # Bots (bots/views.py); the bot is the "bot" persona's account.
+    ("GET", "api/v1/bots"): everyone(200),
+    ("PATCH", "api/v1/bots/<int:bot_id>"): SITE_ADMINS_ONLY,
+    ("GET", "api/v1/rooms/<int:room_id>/bots"): SEE,
+    ("PUT", "api/v1/rooms/<int:room_id>/bots/<int:bot_id>"): room_admins_only(200),
+    ("DELETE", "api/v1/rooms/<int:room_id>/bots/<int:bot_id>"): room_admins_only(204),
 }
 
 BODIES: dict[tuple[str, str], Any] = {
@@ -155,6 +161,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "api/v1/rooms/<int:room_id>/read"): {"seq": 1},
     ("PATCH", "api/v1/messages/<int:message_id>"): {"body": "edited"},
     ("POST", "api/v1/messages/<int:message_id>/reactions"): {"emoji": "\N{PARTY POPPER}"},
+    ("PATCH", "api/v1/bots/<int:bot_id>"): {"paused": False},
 }
 
 
@@ -277,6 +284,7 @@ def build_request(key: tuple[str, str], world, kind: str | None, persona: str, *
         path = path.replace("<int:message_id>",
                             str(MISSING_ID if missing else world["targets"][kind]))
     path = path.replace("<int:user_id>", str(world["peer"].id))
+    path = path.replace("<int:bot_id>", str(world["personas"]["bot"].id))
     path = path.replace("<str:emoji>", quote(THUMBS))
     body = BODIES.get(key)
     if key == ("POST", "api/v1/auth/login"):
