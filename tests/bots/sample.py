@@ -125,3 +125,13 @@ class FloodBot(Bot):
     def spam(self, ctx, n):
         for i in range(n):
             ctx.reply(f"spam {i}")
+
+
+class TickBot(Bot):
+    """Counts its own ticks."""
+
+    name = "ticker"
+
+    @every("1s")
+    async def tick(self, ctx):
+        await ctx.store.update("ticks", lambda v: (v or 0) + 1, default=0)

@@ -12,7 +12,7 @@ from django.db import connections
 from bots.models import BotRun, BotValue
 from bots.runtime import runtime
 from chatserver.accounts.models import ApiToken, Role, User
-from tests.conftest import requires_redis
+from tests.conftest import requires_postgres, requires_redis
 from tests.realtime.helpers import Api, connect, send_and_ack
 
 from .sample import DeployBot
@@ -207,3 +207,24 @@ async def test_two_processes_answer_each_command_exactly_once(live, start_server
     late = await watcher.drain(1.0)
     assert not [f for f in late if "count is" in f.get("message", {}).get("body", "")]
     await watcher.close()
+
+
+@requires_postgres
+async def test_two_schedulers_run_each_firing_once(start_server):
+    """Both processes run a scheduler ticking every 1 s; SKIP LOCKED claims let only one
+    of them take each firing, so the count follows the clock, not the process count."""
+    env = {"CHAT_BOTS": "tests.bots.sample:TickBot"}
+    start_server(env=env)
+    start_server(env=env)
+    started = time.monotonic()
+    await asyncio.sleep(4.5)
+
+    def counts():
+        runs = BotRun.objects.filter(kind="schedule", command="tick").count()
+        ticks = BotValue.objects.filter(key="ticks").values_list("value", flat=True).first()
+        return runs, ticks
+
+    runs, ticks = await sync_to_async(counts)()
+    elapsed = time.monotonic() - started
+    assert 2 <= runs <= elapsed + 1, (runs, elapsed)
+    assert ticks is not None and ticks <= runs

@@ -11,6 +11,7 @@ from bots.runtime import runtime
 from chatserver.accounts.models import Role
 from chatserver.audit.models import AuditEntry
 from chatserver.chat.models import Message
+from tests.conftest import requires_postgres
 
 from .sample import CrashBot, DeployBot, FloodBot, HangBot, WatchBot
 
@@ -321,3 +322,42 @@ def test_addressing_edges(botbox, body):
         alice.expect_ephemeral("**@deploy**")  # the bot's help
     else:
         assert alice.ephemerals() == []
+
+
+@requires_postgres
+def test_a_job_claimed_by_another_process_is_skipped(botbox):
+    """While another connection holds a due job's row (it is claiming it), this
+    process's scheduler skips it instead of running it a second time."""
+    import threading
+    from datetime import timedelta
+
+    from django.db import connection, transaction
+
+    from bots.models import ScheduledJob
+
+    from .sample import TickBot
+
+    botbox(TickBot)
+    runtime.clock_offset = timedelta(seconds=5)
+    job = ScheduledJob.objects.get(handler="tick")
+    locked, release = threading.Event(), threading.Event()
+
+    def other_process():
+        try:
+            with transaction.atomic():
+                ScheduledJob.objects.select_for_update().get(id=job.id)
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=other_process)
+    holder.start()
+    assert locked.wait(10)
+    try:
+        assert runtime.run_due_jobs() == 0
+    finally:
+        release.set()
+        holder.join(10)
+    assert runtime.run_due_jobs() == 1
+    assert runtime.wait_idle(10)
