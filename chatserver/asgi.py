@@ -10,8 +10,11 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 
+from bots.runtime import runtime  # noqa: E402
 from chatserver.realtime.middleware import BearerAuthMiddleware  # noqa: E402
 from chatserver.realtime.routing import websocket_urlpatterns  # noqa: E402
+
+runtime.start()  # bot users and schedules of this server process (docs/bots.md)
 
 application = ProtocolTypeRouter(
     {

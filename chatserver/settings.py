@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "chatserver.api",
     "chatserver.audit",
     "chatserver.integrations",
+    "bots",
 ]
 
 MIDDLEWARE = [
@@ -255,6 +256,12 @@ CHAT: dict[str, Any] = {
     "WEBHOOK_TRIES": int(os.environ.get("CHAT_WEBHOOK_TRIES", "3")),
     "WEBHOOK_BACKOFF": float(os.environ.get("CHAT_WEBHOOK_BACKOFF", "1")),
     "WEBHOOK_ALLOW_NETS": env_list("CHAT_WEBHOOK_ALLOW_NETS"),
+    # Bots (docs/bots.md): classes to load ("module:Class", comma-separated),
+    # failures in a row before a bot is paused, posts per room before it is muted.
+    "BOTS": env_list("CHAT_BOTS", "bots.builtin.help:HelpBot"),
+    "BOT_FAILURE_LIMIT": int(os.environ.get("CHAT_BOT_FAILURE_LIMIT", "5")),
+    "BOT_ROOM_RATE": _rate("CHAT_BOT_ROOM_RATE", "20/5"),
+    "BOT_MUTE_SECONDS": int(os.environ.get("CHAT_BOT_MUTE_SECONDS", "300")),
 }
 
 LOGGING = {

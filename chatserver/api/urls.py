@@ -2,6 +2,7 @@ import functools
 
 from django.urls import URLPattern, path
 
+from bots import views as bot_views
 from chatserver.chat.ids import MAX_ID
 from chatserver.integrations import views as hook_views
 
@@ -34,6 +35,10 @@ urlpatterns = [
          hook_views.DeliveriesView.as_view()),
     path("rooms/<int:room_id>/webhooks/<int:hook_id>/deliveries/<int:delivery_id>/replay",
          hook_views.ReplayView.as_view()),
+    path("bots", bot_views.BotsView.as_view()),
+    path("bots/<int:bot_id>", bot_views.BotView.as_view()),
+    path("rooms/<int:room_id>/bots", bot_views.RoomBotsView.as_view()),
+    path("rooms/<int:room_id>/bots/<int:bot_id>", bot_views.RoomBotView.as_view()),
 ]
 
 

@@ -152,6 +152,12 @@ MATRIX: dict[tuple[str, str], Any] = {
         room_admins_only(200),
     ("POST", "api/v1/rooms/<int:room_id>/webhooks/<int:hook_id>/deliveries/<int:delivery_id>"
              "/replay"): room_admins_only(200),
+    # Bots (bots/views.py); the bot is the "bot" persona's account.
+    ("GET", "api/v1/bots"): everyone(200),
+    ("PATCH", "api/v1/bots/<int:bot_id>"): SITE_ADMINS_ONLY,
+    ("GET", "api/v1/rooms/<int:room_id>/bots"): SEE,
+    ("PUT", "api/v1/rooms/<int:room_id>/bots/<int:bot_id>"): room_admins_only(200),
+    ("DELETE", "api/v1/rooms/<int:room_id>/bots/<int:bot_id>"): room_admins_only(204),
 }
 
 BODIES: dict[tuple[str, str], Any] = {
@@ -166,6 +172,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "api/v1/messages/<int:message_id>"): {"body": "edited"},
     ("POST", "api/v1/messages/<int:message_id>/reactions"): {"emoji": "\N{PARTY POPPER}"},
     ("POST", "api/v1/rooms/<int:room_id>/webhooks"): {"name": "matrix", "kind": "incoming"},
+    ("PATCH", "api/v1/bots/<int:bot_id>"): {"paused": False},
 }
 
 
@@ -301,6 +308,7 @@ def build_request(key: tuple[str, str], world, kind: str | None, persona: str, *
     if kind is not None:
         path = path.replace("<int:hook_id>", str(world["hooks"][kind]))
         path = path.replace("<int:delivery_id>", str(world["deliveries"][kind]))
+    path = path.replace("<int:bot_id>", str(world["personas"]["bot"].id))
     path = path.replace("<str:emoji>", quote(THUMBS))
     body = BODIES.get(key)
     if key == ("POST", "api/v1/auth/login"):
