@@ -128,6 +128,9 @@ elif IS_POSTGRES:
         "timeout": 10,
     }
 
+# Threads that run HTTP requests in each server process (chatserver/asgi.py).
+HTTP_WORKERS = int(os.environ.get("CHAT_HTTP_WORKERS", "16"))
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cross-process fan-out, shared rate limits ------------------------
