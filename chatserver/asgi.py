@@ -18,7 +18,8 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-django_http_app = WSGIMiddleware(get_wsgi_application(), workers=settings.HTTP_WORKERS)
+django_http_app = WSGIMiddleware(get_wsgi_application(),  # type: ignore[arg-type]
+                                 workers=settings.HTTP_WORKERS)
 
 from bots.runtime import runtime  # noqa: E402
 from chatserver.realtime.middleware import BearerAuthMiddleware  # noqa: E402
