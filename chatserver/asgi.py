@@ -13,8 +13,8 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatserver.settings")
 
 from a2wsgi import WSGIMiddleware  # noqa: E402
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.sessions import SessionMiddlewareStack  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
@@ -22,7 +22,6 @@ django_http_app = WSGIMiddleware(get_wsgi_application(),  # type: ignore[arg-typ
                                  workers=settings.HTTP_WORKERS)
 
 from bots.runtime import runtime  # noqa: E402
-from chatserver.realtime.middleware import BearerAuthMiddleware  # noqa: E402
 from chatserver.realtime.routing import websocket_urlpatterns  # noqa: E402
 
 runtime.start()  # bot users and schedules of this server process (docs/bots.md)
@@ -30,6 +29,8 @@ runtime.start()  # bot users and schedules of this server process (docs/bots.md)
 application = ProtocolTypeRouter(
     {
         "http": django_http_app,
-        "websocket": AuthMiddlewareStack(BearerAuthMiddleware(URLRouter(websocket_urlpatterns))),
+        # The consumer authenticates (Bearer header or the session cookie) in
+        # the same database call that reads the user's rooms.
+        "websocket": SessionMiddlewareStack(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -17,7 +17,7 @@ from django.conf import settings
 
 from .db import db
 from .hub import hub
-from .replay import RoomReplay, load_replay, load_user_events
+from .replay import RoomReplay, load_replay, load_resume
 
 log = logging.getLogger(__name__)
 
@@ -78,22 +78,29 @@ class Connection:
             self._flush_held(room_id)
         self.baseline.clear()
 
-    async def resume(self, wanted: dict[int, int], user_seq: int | None) -> list[int]:
-        """Replay what was missed in these rooms, then go live. Return rooms not available."""
+    async def resume(self, wanted: dict[int, int],
+                     user_seq: int | None) -> tuple[list[int], int]:
+        """Replay what was missed in these rooms and the user stream, then go live.
+
+        Return the rooms not available and the user stream's seq.
+        """
         mine = {r: s for r, s in wanted.items() if r in self.held or r in self.seqs}
         unknown = [r for r in wanted if r not in mine]
         for r in mine:
             self.held.setdefault(r, [])
             self.baseline.pop(r, None)
-        await self._replay(mine)
+        try:
+            found = await db(load_resume)(self.user_id, mine, user_seq)
+        except Exception:
+            for r in mine:
+                self.held.pop(r, None)
+            raise
+        for room_id, replay in found.rooms.items():
+            await self._apply_replay(room_id, mine[room_id], replay)
         self.release_baseline()
-        if user_seq is not None:
-            frames = await db(load_user_events)(
-                self.user_id, user_seq
-            )
-            for frame in frames:
-                await self._put_paced(frame)
-        return unknown
+        for frame in found.user_frames:
+            await self._put_paced(frame)
+        return unknown, found.user_seq
 
     async def _replay(self, wanted: dict[int, int], delay: float = 0.0) -> None:
         if not wanted:

@@ -12,18 +12,18 @@ import logging
 import time
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
-from chatserver.accounts.tokens import user_for_token
 from chatserver.chat import actions
 from chatserver.chat.errors import ChatError
 
 from .connection import Connection, dumps
 from .db import db
 from .hub import hub, publish_room_ephemeral
-from .replay import room_seqs, user_stream_seq
+from .replay import open_socket
 from .writer import post_queue
 
 log = logging.getLogger(__name__)
@@ -87,14 +87,22 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self.budget = FrameBudget(settings.CHAT["FRAME_RATE"])
         self.last_typing: dict[int, float] = {}
-        if self.scope.get("auth_failed"):
+        bearer = None
+        raw = headers.get(b"authorization")
+        if raw is not None:
+            parts = raw.decode("latin-1").split()
+            if len(parts) == 2 and parts[0].lower() == "bearer":
+                bearer = parts[1]
+        start = await db(open_socket)(bearer, self.scope.get("session"))
+        if start is not None and start.user is None:
+            # A bad or revoked token is refused (4401), not silently treated
+            # as "not signed in yet".
             await self.accept()
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
         await hub.start()
-        user = self.scope.get("user")
-        if user is not None and getattr(user, "is_authenticated", False) and user.is_active:
-            await self._start(user)
+        if start is not None:
+            await self._start(start.user, start.room_seqs)
             await self.accept()
             assert self.conn is not None
             self.conn.opened()
@@ -104,10 +112,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 AUTH_TIMEOUT, lambda: asyncio.ensure_future(self.close(code=CLOSE_UNAUTHORIZED))
             )
 
-    async def _start(self, user) -> None:
+    async def _start(self, user, seqs: dict[int, int]) -> None:
         self.user = user
         self.conn = Connection(user_id=user.id, send=self.base_send, close=self._close_code)
-        seqs = await db(room_seqs)(user.id)
         await self.conn.start(seqs)
         self._grace = asyncio.get_running_loop().call_later(
             RESUME_GRACE, self.conn.release_baseline
@@ -115,6 +122,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _close_code(self, code: int) -> None:
         await self.close(code=code)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Like Channels' dispatch, without its close_old_connections() thread hop
+        before every frame: db() hands connections back around each call already."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def disconnect(self, code: int) -> None:
         if self.conn is not None:
@@ -192,13 +207,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_auth(self, frame: dict[str, Any]) -> None:
         token = frame.get("token")
-        user = await db(user_for_token)(token) if isinstance(token, str) else None
-        if user is None:
+        start = await db(open_socket)(token, None) if isinstance(token, str) else None
+        if start is None or start.user is None:
             await self.error("not_authenticated", "Invalid or revoked token.")
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
         self._auth_timer.cancel()
-        await self._start(user)
+        user = start.user
+        await self._start(user, start.room_seqs)
         assert self.conn is not None
         self.conn.opened()
         await self.put({"type": "auth.ok", "user_id": user.id})
@@ -222,11 +238,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 raise actions.InvalidInput(f"Bad seq for room {room_id}.")
             wanted[room_id] = seq
         assert self.conn is not None
-        unknown = await self.conn.resume(wanted, user_seq)
+        unknown, stream_seq = await self.conn.resume(wanted, user_seq)
         for room_id in unknown:
             await self.error("not_found", "Room not found.", ref=str(room_id))
         # The stream's current seq, so a client can resume its user stream next time.
-        await self.put({"type": "ready", "user_seq": await db(user_stream_seq)(self.user.id)})
+        await self.put({"type": "ready", "user_seq": stream_seq})
 
     async def on_send(self, frame: dict[str, Any]) -> None:
         result = await post_queue.post(actions.PostRequest(

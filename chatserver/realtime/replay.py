@@ -7,6 +7,8 @@ replays nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
 
 from django.conf import settings
 
@@ -62,6 +64,56 @@ def load_replay(user_id: int, wanted: dict[int, int]) -> dict[int, RoomReplay]:
         else:
             out[room_id] = RoomReplay("events", max(last, rows[-1][0]), rows)
     return out
+
+
+@dataclass
+class SocketStart:
+    user: Any  # the signed-in User, or None when the credentials were refused
+    room_seqs: dict[int, int] = field(default_factory=dict)
+
+
+def open_socket(bearer: str | None, session: Any) -> SocketStart | None:
+    """Who is connecting, and their rooms' seqs: one trip to the database.
+
+    A Bearer token wins over the session cookie; a bad token is refused
+    (SocketStart with user None), no credentials at all answer None (the client
+    may still send an auth frame).
+    """
+    from chatserver.accounts.tokens import user_for_token
+
+    user = None
+    if bearer is not None:
+        user = user_for_token(bearer)
+        if user is None:
+            return SocketStart(None)
+    elif session is not None:
+        from django.contrib.auth import get_user
+
+        found = get_user(SimpleNamespace(session=session))  # type: ignore[arg-type]
+        if found.is_authenticated and found.is_active:
+            user = found
+    if user is None:
+        return None
+    return SocketStart(user, room_seqs(user.id))
+
+
+@dataclass
+class Resume:
+    rooms: dict[int, RoomReplay]
+    user_frames: list[str]
+    user_seq: int
+
+
+def load_resume(user_id: int, wanted: dict[int, int], user_seq: int | None) -> Resume:
+    """Everything a resume frame asks for, in one trip to the database.
+
+    The stream seq is read before the stream's events, so the seq reported in
+    `ready` never covers an event this resume did not include.
+    """
+    stream_seq = user_stream_seq(user_id)
+    rooms = load_replay(user_id, wanted) if wanted else {}
+    frames = load_user_events(user_id, user_seq) if user_seq is not None else []
+    return Resume(rooms, frames, stream_seq)
 
 
 def load_user_events(user_id: int, after: int) -> list[str]:
