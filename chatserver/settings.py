@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "chatserver.realtime",
     "chatserver.api",
     "chatserver.audit",
+    "chatserver.search",
 ]
 
 MIDDLEWARE = [
@@ -237,6 +238,11 @@ CHAT: dict[str, Any] = {
     # How long events are kept for resume; older asks get resync_required.
     "EVENT_RETENTION_DAYS": int(os.environ.get("CHAT_EVENT_RETENTION_DAYS", "30")),
     "MAX_REPLAY_EVENTS": int(os.environ.get("CHAT_MAX_REPLAY_EVENTS", "5000")),
+    # Text search configuration (PostgreSQL name; on SQLite "english" means Porter
+    # stemming and anything else none). Run `manage.py search_reindex` after a change.
+    "SEARCH_CONFIG": os.environ.get("CHAT_SEARCH_CONFIG", "english"),
+    # Relevance ranking scores only the newest this-many matches (bounded latency).
+    "SEARCH_RANK_CANDIDATES": int(os.environ.get("CHAT_SEARCH_RANK_CANDIDATES", "2000")),
 }
 
 LOGGING = {

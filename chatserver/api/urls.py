@@ -27,6 +27,7 @@ urlpatterns = [
     path("messages/<int:message_id>/reactions", views.ReactionsView.as_view()),
     path("messages/<int:message_id>/reactions/<str:emoji>", views.ReactionView.as_view()),
     path("admin/audit", views.AuditView.as_view()),
+    path("search", views.SearchView.as_view()),
 ]
 
 
