@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 
 from chatserver.chat.errors import InvalidInput
 
@@ -38,7 +38,7 @@ _OPERATOR_RE = re.compile(r"^([A-Za-z]+):(.*)$", re.S)
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-class TermKind(str, Enum):
+class TermKind(StrEnum):
     WORD = "word"  # stemmed full-text word
     PREFIX = "prefix"  # full-text word prefix (`deplo*`)
     PHRASE = "phrase"  # full-text phrase of plain words

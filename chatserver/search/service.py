@@ -14,7 +14,8 @@ from chatserver.chat.errors import InvalidInput
 from chatserver.chat.models import Membership, Message
 from chatserver.chat.payloads import messages_with_reactions
 
-from . import backends, highlight, plan as planner, query
+from . import backends, highlight, query
+from . import plan as planner
 
 SORTS = ("relevance", "recent")
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100

@@ -10,6 +10,7 @@ from . import MARK_END, MARK_START, run
 
 _FUNCS = {TermKind.WORD: "plainto_tsquery", TermKind.PHRASE: "phraseto_tsquery",
           TermKind.PREFIX: "to_tsquery"}
+_LT, _AMP = "\ue002", "\ue003"
 HEADLINE_OPTIONS = (f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=35, MinWords=15, "
                     "ShortWord=2")
 
@@ -75,8 +76,11 @@ class PostgresBackend:
         if self.tsquery is None or not ids:
             return {}
         marks = ", ".join(["%s"] * len(ids))
-        sql = ("SELECT id, ts_headline(%s::regconfig, replace(replace(body, %s, ''), %s, ''), "
-               f"%s::tsquery, %s) FROM chat_message WHERE id IN ({marks})")
-        rows = run(sql, [self.config, MARK_START, MARK_END, self.tsquery, HEADLINE_OPTIONS,
-                         *ids])
-        return dict(rows)
+        # ts_headline's parser drops what looks like HTML tags; hide "<" and "&"
+        # from it (and any marker characters the body may hold), restore after.
+        text = "replace(replace(replace(replace(body, %s, ''), %s, ''), '<', %s), '&', %s)"
+        sql = (f"SELECT id, ts_headline(%s::regconfig, {text}, %s::tsquery, %s) "
+               f"FROM chat_message WHERE id IN ({marks})")
+        rows = run(sql, [self.config, MARK_START, MARK_END, _LT, _AMP, self.tsquery,
+                         HEADLINE_OPTIONS, *ids])
+        return {i: h.replace(_LT, "<").replace(_AMP, "&") for i, h in rows}
