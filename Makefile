@@ -1,4 +1,4 @@
-.PHONY: run test test-pg lint typecheck check bench setup
+.PHONY: run test test-pg lint typecheck check bench bench-search setup
 
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS ?= redis://127.0.0.1:6379/0
@@ -25,3 +25,7 @@ check: lint typecheck
 
 bench:      ## load benchmark; see bench/README.md
 	.venv/bin/python -m bench $(ARGS)
+
+bench-search: ## search benchmark on both engines (MESSAGES=1000000); see bench/search.py
+	.venv/bin/python -m bench search --engine postgres --messages $(or $(MESSAGES),1000000) $(ARGS)
+	.venv/bin/python -m bench search --engine sqlite --messages $(or $(MESSAGES),1000000) $(ARGS)

@@ -107,7 +107,7 @@ SQLITE_TABLES = ("search_fts", "search_trgm")
 def sqlite_install(cursor, config: str) -> None:
     tokenizers = {"search_fts": sqlite_tokenizer(config), "search_trgm": "trigram"}
     for table in SQLITE_TABLES:
-        prefix = " prefix='2 3'," if table == "search_fts" else ""
+        prefix = " prefix='2 3 4'," if table == "search_fts" else ""
         cursor.execute(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5(body, content='chat_message', "
             f"content_rowid='id',{prefix} tokenize='{tokenizers[table]}')"
