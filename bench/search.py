@@ -39,16 +39,16 @@ from .util import RESULTS_DIR, ROOT, WORK_DIR, log, percentiles
 USERS, ROOMS = 500, 200
 SEED = 5
 # Stop words: in the text, never picked as query words (PostgreSQL drops them).
-STOP_WORDS = [*(
-    "the to and a is it i you that of in for on this we be have with not are can do "
-    "just but so if what at no was by from"
-).split(" ")]
-COMMON_WORDS = STOP_WORDS + [*(
+_STOP = ("the to and a is it i you that of in for on this we be have with not are can do "
+         "just but so if what at no was by from")
+STOP_WORDS = _STOP.split()
+_COMMON = (
     "deploy build test fix error server api prod staging "
     "check restart log logs alert issue looks now up down up think need will get go "
     "working broken pr merge review release db query cache timeout latency cpu memory "
     "disk node pod cluster service team meeting today tomorrow thanks ok yes lgtm"
-).split(" ")]
+)
+COMMON_WORDS = STOP_WORDS + _COMMON.split()
 HOST_WORDS = ("api", "web", "db", "cache", "worker", "queue", "auth", "search", "edge")
 ERRORS = ("ERR_CONN_RESET", "ECONNREFUSED", "ETIMEDOUT", "OOMKilled", "HTTP_502",
           "ERR_TLS_CERT_ALTNAME_INVALID", "SIGSEGV", "E_TOO_MANY_CONNECTIONS")
