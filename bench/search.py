@@ -259,12 +259,14 @@ def index_size() -> dict:
             cur.execute("SELECT pg_relation_size('search_message_tsv_gin'), "
                         "pg_relation_size('search_message_body_trgm'), "
                         "pg_relation_size('search_message_room_id'), "
+                        "pg_relation_size('search_message_created_at'), "
                         "COALESCE(SUM(pg_column_size(search_tsv)), 0) FROM chat_message")
-            gin, trgm, room, tsv = cur.fetchone()
+            gin, trgm, room, created, tsv = cur.fetchone()
             cur.execute("SELECT pg_total_relation_size('chat_message')")
             (table,) = cur.fetchone()
             return {"tsvector_gin_mb": _mb(gin), "trigram_gin_mb": _mb(trgm),
-                    "room_id_btree_mb": _mb(room), "tsvector_column_mb": _mb(tsv),
+                    "room_id_btree_mb": _mb(room), "created_at_btree_mb": _mb(created),
+                    "tsvector_column_mb": _mb(tsv),
                     "chat_message_total_mb": _mb(table)}
         cur.execute("SELECT name, SUM(pgsize) FROM dbstat WHERE name LIKE 'search_%' "
                     "GROUP BY name")
@@ -300,6 +302,7 @@ def query_set(corpus: Corpus, n: int) -> list[tuple[str, str, str]]:
     medium = pick(df, 0.001, 0.005, 8, n)
     common = pick(df, 0.02, 0.08, 8, n)
     host = corpus.hosts[7]
+    early = datetime.now(UTC) - timedelta(days=300)  # the corpus spans the last 365 days
     qs: list[tuple[str, str, str]] = []
     qs += [("rare", "searcher", w) for w in rare]
     qs += [("medium", "searcher", w) for w in medium]
@@ -310,7 +313,7 @@ def query_set(corpus: Corpus, n: int) -> list[tuple[str, str, str]]:
     qs += [("phrase", "searcher", q) for q in ['"connection refused"', *pairs[:3]]]
     qs += [("operators", "searcher", q) for q in (
         f"{common[0]} in:#room-004", f"{medium[1]} in:#room-010", f"{common[3]} from:@u017",
-        f"{common[1]} has:link", f"{medium[2]} after:2026-06-01",
+        f"{common[1]} has:link", f"{common[6]} before:{early:%Y-%m-%d}",
         f"{common[2]} in:#room-020 -has:code", f"in:#room-030 {rare[1]}")]
     qs += [("prefix", "searcher", f"{w[:4]}*") for w in (medium[3], common[4], rare[2])]
     qs += [("ops", "searcher", q) for q in (

@@ -31,6 +31,8 @@ class Plan:
     where: list[str] = field(default_factory=list)
     params: list = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
+    # A before:/on: bound: the newest matches are not at the end of the id index.
+    upper_date_bound: bool = False
 
     def add(self, sql: str, *params) -> None:
         self.where.append(sql)
@@ -125,6 +127,7 @@ def build(user: User, parsed: ParsedQuery) -> Plan:
             continue
         if f.op in ("before", "after", "on"):
             sql, params = _date_condition(f)
+            plan.upper_date_bound |= f.op != "after" and not f.negated
         else:
             sql, params = _flag_condition(f, user)
         plan.add(f"NOT {sql}" if f.negated else sql, *params)

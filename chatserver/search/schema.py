@@ -69,6 +69,10 @@ def pg_install(cursor, config: str) -> None:
     cursor.execute(
         "CREATE INDEX IF NOT EXISTS search_message_room_id ON chat_message (room_id, id)"
     )
+    # before:/on: searches combine this with the text index (see backends/postgres.py).
+    cursor.execute(
+        "CREATE INDEX IF NOT EXISTS search_message_created_at ON chat_message (created_at)"
+    )
 
 
 def pg_set_config(cursor, config: str) -> None:
@@ -96,6 +100,7 @@ def pg_uninstall(cursor) -> None:
     cursor.execute("DROP INDEX IF EXISTS search_message_tsv_gin")
     cursor.execute("DROP INDEX IF EXISTS search_message_body_trgm")
     cursor.execute("DROP INDEX IF EXISTS search_message_room_id")
+    cursor.execute("DROP INDEX IF EXISTS search_message_created_at")
     cursor.execute("ALTER TABLE chat_message DROP COLUMN IF EXISTS search_tsv")
 
 

@@ -49,20 +49,28 @@ class PostgresBackend:
     def matches_nothing(self) -> bool:
         return self._nothing
 
+    @staticmethod
+    def _newest_first(plan: Plan) -> str:
+        """Walking the id index backwards finds the newest matches at once, unless a
+        date bound puts them far back: the planner, assuming matches are spread
+        evenly, would still walk from the end (47 ms instead of 4.5 ms at 100k
+        messages). `id + 0` makes it combine the text and date indexes instead."""
+        return "m.id + 0 DESC" if plan.upper_date_bound else "m.id DESC"
+
     def recent_ids(self, plan: Plan, *, before_id: int | None, limit: int) -> list[int]:
         where, params = list(plan.where), list(plan.params)
         if before_id is not None:
             where.append("m.id < %s")
             params.append(before_id)
         sql = (f"SELECT m.id FROM chat_message m WHERE {' AND '.join(where)} "
-               "ORDER BY m.id DESC LIMIT %s")
+               f"ORDER BY {self._newest_first(plan)} LIMIT %s")
         return [r[0] for r in run(sql, [*params, limit])]
 
     def ranked_ids(self, plan: Plan, *, max_id: int, offset: int, limit: int,
                    candidates: int) -> list[int]:
         where = " AND ".join([*plan.where, "m.id <= %s"])
         inner = (f"SELECT m.id, m.search_tsv FROM chat_message m WHERE {where} "
-                 "ORDER BY m.id DESC LIMIT %s")
+                 f"ORDER BY {self._newest_first(plan)} LIMIT %s")
         params = [*plan.params, max_id, candidates]
         if self.tsquery is None:
             order = "c.id DESC"
