@@ -34,7 +34,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .util import RESULTS_DIR, ROOT, WORK_DIR, log, percentiles
+from .util import RESULTS_DIR, ROOT, WORK_DIR, log, percentiles, wait_quiet
 
 USERS, ROOMS = 500, 200
 SEED = 5
@@ -363,6 +363,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-rate", type=float, default=50.0)
     parser.add_argument("--insert-sample", type=int, default=2000)
     parser.add_argument("--tag", default="")
+    parser.add_argument("--quiet-timeout", type=float, default=300.0,
+                        help="wait up to this long for other processes to leave the CPUs "
+                             "alone before measuring")
     args = parser.parse_args(argv)
     prepare_env(args)
     from django.core.management import call_command
@@ -384,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
         with connection.cursor() as cur:
             cur.execute("VACUUM ANALYZE chat_message")
     writer = Writer(corpus, [r.id for r in rooms], users[0].id)
+    quiet = {"limit": 0.3, "timeout": args.quiet_timeout, "exclude": [os.getpid()]}
+    result["quiet_before_inserts"] = wait_quiet(**quiet)
     log("insert cost without search indexing")
     result["inserts_without_index"] = writer.rate(args.insert_sample)
     log(f"  {result['inserts_without_index']['per_second']}/s; building the search index")
@@ -415,6 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     thread = threading.Thread(target=write_loop, daemon=True)
     log(f"running {len(qs)} queries x 2 sorts x {args.reps} while writing "
         f"{args.write_rate:g} msgs/s")
+    result["quiet_before_queries"] = wait_quiet(**quiet)
     t0 = time.monotonic()
     thread.start()
     rows = run_queries(qs, {"searcher": everyone, "guest": guest}, args.reps)
@@ -427,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     result["writes_during_queries"] = {"achieved_per_second": round(len(write_lat) / secs, 1),
                                        **_ms(write_lat)}
     result["seconds"] = round(secs, 1)
+    result["loadavg_after"] = Path("/proc/loadavg").read_text().split()[:3]
     for sort in ("recent", "relevance"):
         lat = result["latency_ms"][sort]
         log(f"{sort:9s} " + "  ".join(f"{k} p50 {v['p50']} p95 {v['p95']}"
