@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chatserver.chat import actions
+from tests.conftest import requires_postgres
 
 
 @pytest.fixture
@@ -147,3 +148,15 @@ def test_edit_keeps_index_in_step_for_ops_tokens(me, room, post, bodies):
     actions.edit_message(actor=me, message_id=msg["id"], body="host db-replica-02 down")
     assert bodies(me, "db-primary-01") == []
     assert bodies(me, "db-replica-02") == ["host db-replica-02 down"]
+
+
+@requires_postgres
+def test_stop_words_alone_find_nothing_and_say_why(me, room, post, search):
+    post(me, room, "the and of")
+    data = search(me, "the")
+    assert data["results"] == []
+    assert data["hints"] == ["Too common to search for: the."]
+    # With another word, stop words are simply ignored.
+    post(me, room, "the rollout")
+    assert [r["message"]["body"] for r in search(me, "the rollout")["results"]] == [
+        "the rollout"]
