@@ -1,4 +1,4 @@
-.PHONY: run test test-pg lint typecheck check bench bench-web setup
+.PHONY: run test test-pg lint typecheck check bench bench-web bench-search setup
 
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS ?= redis://127.0.0.1:6379/0
@@ -28,3 +28,6 @@ bench:      ## load benchmark; see bench/README.md
 
 bench-web:  ## web client: bundle size, first load, a 10,000-message room (bench/web.py)
 	.venv/bin/python -m bench.web $(ARGS)
+bench-search: ## search benchmark on both engines (MESSAGES=1000000); see bench/search.py
+	.venv/bin/python -m bench search --engine postgres --messages $(or $(MESSAGES),1000000) $(ARGS)
+	.venv/bin/python -m bench search --engine sqlite --messages $(or $(MESSAGES),1000000) $(ARGS)

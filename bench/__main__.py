@@ -1,5 +1,6 @@
 """python -m bench run --mode embedded|production --server uvicorn|daphne --scenario NAME|all
 python -m bench report [RESULT.json ...]
+python -m bench search --engine postgres|sqlite [--messages N]
 
 See bench/README.md.
 """
@@ -366,6 +367,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import write
 
         return write.main(argv[1:])
+    if argv[:1] == ["search"]:  # its own options: see bench/search.py
+        from .search import main as search_main
+
+        return search_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "chatserver.audit",
     "chatserver.integrations",
     "bots",
+    "chatserver.search",
 ]
 
 MIDDLEWARE = [
@@ -265,6 +266,11 @@ CHAT: dict[str, Any] = {
     "BOT_FAILURE_LIMIT": int(os.environ.get("CHAT_BOT_FAILURE_LIMIT", "5")),
     "BOT_ROOM_RATE": _rate("CHAT_BOT_ROOM_RATE", "20/5"),
     "BOT_MUTE_SECONDS": int(os.environ.get("CHAT_BOT_MUTE_SECONDS", "300")),
+    # Text search configuration (PostgreSQL name; on SQLite "english" means Porter
+    # stemming and anything else none). Run `manage.py search_reindex` after a change.
+    "SEARCH_CONFIG": os.environ.get("CHAT_SEARCH_CONFIG", "english"),
+    # Relevance ranking scores only the newest this-many matches (bounded latency).
+    "SEARCH_RANK_CANDIDATES": int(os.environ.get("CHAT_SEARCH_RANK_CANDIDATES", "2000")),
 }
 
 LOGGING = {

@@ -39,6 +39,7 @@ urlpatterns = [
     path("bots/<int:bot_id>", bot_views.BotView.as_view()),
     path("rooms/<int:room_id>/bots", bot_views.RoomBotsView.as_view()),
     path("rooms/<int:room_id>/bots/<int:bot_id>", bot_views.RoomBotView.as_view()),
+    path("search", views.SearchView.as_view()),
 ]
 
 

@@ -21,6 +21,7 @@ from chatserver.chat import actions, ratelimit, selectors
 from chatserver.chat.errors import InvalidInput
 from chatserver.chat.payloads import user_full
 from chatserver.realtime.hub import hub
+from chatserver.search import search_messages
 
 
 def _data(request: Request) -> dict[str, Any]:
@@ -299,3 +300,23 @@ class AuditView(APIView):
                                                  params=request.query_params))
 
 
+
+
+class SearchView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, required=True,
+                                     description="Words and operators; see docs/api.md"),
+                    OpenApiParameter("sort", str, enum=["relevance", "recent"]),
+                    OpenApiParameter("cursor", str), OpenApiParameter("limit", int)],
+        responses={200: inline_serializer("SearchPage", fields={
+            "results": serializers.ListField(child=inline_serializer("SearchResult", fields={
+                "message": serializers.DictField(), "room": serializers.DictField(),
+                "highlight": serializers.CharField(), "link": serializers.CharField()})),
+            "next": serializers.CharField(allow_null=True),
+            "hints": serializers.ListField(child=serializers.CharField())})},
+    )
+    def get(self, request: Request) -> Response:
+        p = request.query_params
+        page = search_messages(request.user, p.get("q"), sort=p.get("sort"),
+                               cursor=p.get("cursor"), limit=p.get("limit"))
+        return Response(page.as_dict())

@@ -104,6 +104,8 @@ MATRIX: dict[tuple[str, str], Any] = {
     # A DM with peer: guests may only DM people they share a room with.
     ("POST", "api/v1/dms"): row(401, 200, 200, 200, 200, 403, 200, 200, 401),
     ("GET", "api/v1/admin/audit"): SITE_ADMINS_ONLY,
+    # Searches only what the caller may read (tests/search/test_access.py).
+    ("GET", "api/v1/search"): everyone(200),
     ("GET", "api/v1/schema/"): row(200, 200, 200, 200, 200, 200, 200, 200, 401),
     ("GET", "api/v1/docs/"): row(200, 200, 200, 200, 200, 200, 200, 200, 401),
     # Room endpoints.
@@ -318,6 +320,8 @@ def build_request(key: tuple[str, str], world, kind: str | None, persona: str, *
         body = {"user_id": world["newcomer"].id}
     elif key == ("POST", "api/v1/dms"):
         body = {"user_ids": [world["peer"].id]}
+    elif key == ("GET", "api/v1/search"):
+        path += "?q=target"
     return path, body
 
 

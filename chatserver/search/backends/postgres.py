@@ -1,0 +1,94 @@
+"""PostgreSQL: stored tsvector + GIN for words, pg_trgm GIN for ops substrings."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from ..plan import Plan, like_pattern
+from ..query import TermKind
+from . import MARK_END, MARK_START, run
+
+_FUNCS = {TermKind.WORD: "plainto_tsquery", TermKind.PHRASE: "phraseto_tsquery",
+          TermKind.PREFIX: "to_tsquery"}
+_LT, _AMP = "\ue002", "\ue003"
+HEADLINE_OPTIONS = (f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=35, MinWords=15, "
+                    "ShortWord=2")
+
+
+class PostgresBackend:
+    def __init__(self) -> None:
+        self.config = settings.CHAT["SEARCH_CONFIG"]
+        self.tsquery: str | None = None
+        self._nothing = False
+
+    def prepare(self, plan: Plan) -> None:
+        parts: list[str] = []
+        params: list = []
+        for t in plan.terms:
+            if not t.full_text:
+                pattern = like_pattern(t.text)
+                plan.add("m.body NOT ILIKE %s" if t.negated else "m.body ILIKE %s", pattern)
+                continue
+            text = f"{t.text}:*" if t.kind is TermKind.PREFIX else t.text
+            expr = f"{_FUNCS[t.kind]}(%s::regconfig, %s)"
+            parts.append(f"(!! {expr})" if t.negated else expr)
+            params += [self.config, text]
+        if not parts:
+            return
+        # Normalize once: stop words drop out here and the result is reused as text.
+        (tsquery,), = run(f"SELECT ({' && '.join(parts)})::text", params)
+        if tsquery:
+            self.tsquery = tsquery
+            plan.add("m.search_tsv @@ %s::tsquery", tsquery)
+        else:
+            words = ", ".join(t.text for t in plan.terms if t.full_text)
+            plan.hints.append(f"Too common to search for: {words}.")
+            # Nothing left to look for unless another term or operator narrows it.
+            self._nothing = not plan.substrings and len(plan.where) <= 2
+
+    def matches_nothing(self) -> bool:
+        return self._nothing
+
+    @staticmethod
+    def _newest_first(plan: Plan) -> str:
+        """Walking the id index backwards finds the newest matches at once, unless a
+        date bound puts them far back: the planner, assuming matches are spread
+        evenly, would still walk from the end (47 ms instead of 4.5 ms at 100k
+        messages). `id + 0` makes it combine the text and date indexes instead."""
+        return "m.id + 0 DESC" if plan.upper_date_bound else "m.id DESC"
+
+    def recent_ids(self, plan: Plan, *, before_id: int | None, limit: int) -> list[int]:
+        where, params = list(plan.where), list(plan.params)
+        if before_id is not None:
+            where.append("m.id < %s")
+            params.append(before_id)
+        sql = (f"SELECT m.id FROM chat_message m WHERE {' AND '.join(where)} "
+               f"ORDER BY {self._newest_first(plan)} LIMIT %s")
+        return [r[0] for r in run(sql, [*params, limit])]
+
+    def ranked_ids(self, plan: Plan, *, max_id: int, offset: int, limit: int,
+                   candidates: int) -> list[int]:
+        where = " AND ".join([*plan.where, "m.id <= %s"])
+        inner = (f"SELECT m.id, m.search_tsv FROM chat_message m WHERE {where} "
+                 f"ORDER BY {self._newest_first(plan)} LIMIT %s")
+        params = [*plan.params, max_id, candidates]
+        if self.tsquery is None:
+            order = "c.id DESC"
+        else:
+            order = "ts_rank(c.search_tsv, %s::tsquery) DESC, c.id DESC"
+            params.append(self.tsquery)
+        sql = f"SELECT c.id FROM ({inner}) c ORDER BY {order} LIMIT %s OFFSET %s"
+        return [r[0] for r in run(sql, [*params, limit, offset])]
+
+    def snippets(self, plan: Plan, ids: list[int]) -> dict[int, str]:
+        if self.tsquery is None or not ids:
+            return {}
+        marks = ", ".join(["%s"] * len(ids))
+        # ts_headline's parser drops what looks like HTML tags; hide "<" and "&"
+        # from it (and any marker characters the body may hold), restore after.
+        text = "replace(replace(replace(replace(body, %s, ''), %s, ''), '<', %s), '&', %s)"
+        sql = (f"SELECT id, ts_headline(%s::regconfig, {text}, %s::tsquery, %s) "
+               f"FROM chat_message WHERE id IN ({marks})")
+        rows = run(sql, [self.config, MARK_START, MARK_END, _LT, _AMP, self.tsquery,
+                         HEADLINE_OPTIONS, *ids])
+        return {i: h.replace(_LT, "<").replace(_AMP, "&") for i, h in rows}

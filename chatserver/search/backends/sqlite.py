@@ -1,0 +1,98 @@
+"""SQLite: FTS5 (Porter) for words, an FTS5 trigram table for ops substrings.
+
+The table that holds the query's positive text terms drives the search
+(CROSS JOIN keeps it the outer loop), so FTS5 hands out matches newest first
+and the scan stops at the page size.
+"""
+
+from __future__ import annotations
+
+from ..plan import Plan, like_pattern
+from ..query import Term, TermKind
+from . import MARK_END, MARK_START, run
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _fts_string(t: Term) -> str:
+    return _quote(t.text) + ("*" if t.kind is TermKind.PREFIX else "")
+
+
+def _expr(pos: list[str], neg: list[str]) -> str:
+    return " AND ".join(pos) + "".join(f" NOT {n}" for n in neg)
+
+
+class SqliteBackend:
+    def __init__(self) -> None:
+        self.driver: tuple[str, str] | None = None  # (table, match expression)
+        self.fts_positive: str | None = None
+
+    def prepare(self, plan: Plan) -> None:
+        groups: dict[str, tuple[list[str], list[str]]] = {
+            "search_fts": ([], []), "search_trgm": ([], [])}
+        for t in plan.terms:
+            if t.full_text:
+                table, text = "search_fts", _fts_string(t)
+            elif len(t.text) >= 3:
+                table, text = "search_trgm", _quote(t.text)
+            else:
+                # The trigram index cannot find fewer than 3 characters: scan.
+                op = "NOT LIKE" if t.negated else "LIKE"
+                plan.add(f"m.body {op} %s ESCAPE '\\'", like_pattern(t.text))
+                continue
+            groups[table][1 if t.negated else 0].append(text)
+        for table, (pos, neg) in groups.items():
+            if pos and self.driver is None:
+                self.driver = (table, _expr(pos, neg))
+            elif pos:
+                plan.add(f"m.id IN (SELECT rowid FROM {table} WHERE {table} MATCH %s)",
+                         _expr(pos, neg))
+            elif neg:
+                plan.add(f"m.id NOT IN (SELECT rowid FROM {table} WHERE {table} MATCH %s)",
+                         " OR ".join(neg))
+        fts_pos = groups["search_fts"][0]
+        if fts_pos:
+            self.fts_positive = " AND ".join(fts_pos)
+
+    def matches_nothing(self) -> bool:
+        return False
+
+    def _from(self, plan: Plan, extra: list[str], extra_params: list) -> tuple[str, list, str]:
+        where, params = [*plan.where, *extra], [*plan.params, *extra_params]
+        if self.driver is None:
+            return f"chat_message m WHERE {' AND '.join(where)}", params, "m.id"
+        table, expr = self.driver
+        sql = (f"{table} f CROSS JOIN chat_message m ON m.id = f.rowid "
+               f"WHERE {table} MATCH %s AND {' AND '.join(where)}")
+        return sql, [expr, *params], "f.rowid"
+
+    def recent_ids(self, plan: Plan, *, before_id: int | None, limit: int) -> list[int]:
+        key = "f.rowid" if self.driver else "m.id"
+        extra, extra_params = ([f"{key} < %s"], [before_id]) if before_id is not None else ([], [])
+        source, params, key = self._from(plan, extra, extra_params)
+        sql = f"SELECT {key} FROM {source} ORDER BY {key} DESC LIMIT %s"
+        return [r[0] for r in run(sql, [*params, limit])]
+
+    def ranked_ids(self, plan: Plan, *, max_id: int, offset: int, limit: int,
+                   candidates: int) -> list[int]:
+        key = "f.rowid" if self.driver else "m.id"
+        source, params, key = self._from(plan, [f"{key} <= %s"], [max_id])
+        if self.driver is not None and self.driver[0] == "search_fts":
+            score = f"bm25({self.driver[0]})"
+            order = "c.score, c.id DESC"  # bm25: lower is better
+        else:
+            score, order = "0", "c.id DESC"
+        inner = (f"SELECT {key} AS id, {score} AS score FROM {source} "
+                 f"ORDER BY {key} DESC LIMIT %s")
+        sql = f"SELECT c.id FROM ({inner}) c ORDER BY {order} LIMIT %s OFFSET %s"
+        return [r[0] for r in run(sql, [*params, candidates, limit, offset])]
+
+    def snippets(self, plan: Plan, ids: list[int]) -> dict[int, str]:
+        if self.fts_positive is None or not ids:
+            return {}
+        marks = ", ".join(["%s"] * len(ids))
+        sql = (f"SELECT rowid, snippet(search_fts, 0, %s, %s, '…', 24) FROM search_fts "
+               f"WHERE search_fts MATCH %s AND rowid IN ({marks})")
+        return dict(run(sql, [MARK_START, MARK_END, self.fts_positive, *ids]))

@@ -1,0 +1,140 @@
+"""Turn a parsed query plus the searcher's access into SQL conditions shared by
+both backends (everything except the text matching, which each backend does
+with its own index).
+
+The access filter is the first condition of every search: the room list is
+computed here from the searcher's memberships and the public rooms they may
+browse, before any ranking, and an empty list ends the search at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from django.db import connection
+
+from chatserver.accounts.models import User
+from chatserver.chat.errors import InvalidInput
+from chatserver.chat.models import Room
+
+from .access import readable_room_ids
+from .query import Filter, ParsedQuery, Term, TermKind
+
+
+@dataclass
+class Plan:
+    """What to search: text terms for the backend, SQL for the rest (alias m = chat_message)."""
+
+    terms: list[Term]
+    room_ids: list[int]
+    where: list[str] = field(default_factory=list)
+    params: list = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)
+    # A before:/on: bound: the newest matches are not at the end of the id index.
+    upper_date_bound: bool = False
+
+    def add(self, sql: str, *params) -> None:
+        self.where.append(sql)
+        self.params.extend(params)
+
+    @property
+    def substrings(self) -> list[str]:
+        return [t.text for t in self.terms if t.kind is TermKind.SUBSTRING and not t.negated]
+
+
+def _bad(message: str) -> InvalidInput:
+    return InvalidInput(message, fields={"q": message})
+
+
+def _placeholders(values: list) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _day_start(d: date):
+    return connection.ops.adapt_datetimefield_value(
+        datetime(d.year, d.month, d.day, tzinfo=UTC))
+
+
+def _date_condition(f: Filter) -> tuple[str, list]:
+    assert isinstance(f.value, date)
+    start, end = _day_start(f.value), _day_start(f.value + timedelta(days=1))
+    if f.op == "before":
+        return "m.created_at < %s", [start]
+    if f.op == "after":
+        return "m.created_at >= %s", [end]
+    return "(m.created_at >= %s AND m.created_at < %s)", [start, end]
+
+
+def _rooms(user: User, parsed: ParsedQuery, readable: set[int]) -> set[int]:
+    def lookup(f: Filter) -> set[int]:
+        found = set(Room.objects.filter(id__in=readable, name__iexact=f.value)
+                    .values_list("id", flat=True))
+        if not found:
+            # The same answer for a room that does not exist and one the searcher
+            # may not read, so the search does not reveal private room names.
+            raise _bad(f"No room named #{f.value} that you can read.")
+        return found
+
+    rooms = set(readable)
+    wanted = parsed.filters_of("in", negated=False)
+    if wanted:
+        rooms &= set().union(*(lookup(f) for f in wanted))
+    for f in parsed.filters_of("in", negated=True):
+        rooms -= lookup(f)
+    return rooms
+
+
+def _authors(parsed: ParsedQuery, negated: bool) -> list[int]:
+    ids: list[int] = []
+    for f in parsed.filters_of("from", negated=negated):
+        found = list(User.objects.filter(username__iexact=f.value).values_list("id", flat=True))
+        if not found:
+            raise _bad(f"No user named @{f.value}.")
+        ids.extend(found)
+    return ids
+
+
+def _flag_condition(f: Filter, user: User) -> tuple[str, list]:
+    if f.op == "has" and f.value == "link":
+        return "m.html LIKE %s", ["%<a href=%"]
+    if f.op == "has" and f.value == "code":
+        return "m.html LIKE %s", ["%<code%"]
+    if f.op == "has":  # reaction
+        return "EXISTS (SELECT 1 FROM chat_reaction r WHERE r.message_id = m.id)", []
+    if f.value == "thread":
+        return "(m.thread_root_id IS NOT NULL OR m.reply_count > 0)", []
+    # is:mentioned: named with @username, or an @room by someone else.
+    return ("(EXISTS (SELECT 1 FROM chat_mention x WHERE x.message_id = m.id "
+            "AND x.user_id = %s) OR (m.mentions_room AND m.author_id <> %s))"), [user.id, user.id]
+
+
+def build(user: User, parsed: ParsedQuery) -> Plan:
+    """Resolve operators against the database; raise InvalidInput for unknown names."""
+    rooms = _rooms(user, parsed, readable_room_ids(user))
+    plan = Plan(terms=list(parsed.terms), room_ids=sorted(rooms), hints=list(parsed.hints))
+    if not rooms:
+        return plan
+    plan.add(f"m.room_id IN ({_placeholders(plan.room_ids)})", *plan.room_ids)
+    plan.add("NOT m.deleted")
+    for negated in (False, True):
+        authors = _authors(parsed, negated)
+        if authors:
+            op = "NOT IN" if negated else "IN"
+            plan.add(f"m.author_id {op} ({_placeholders(authors)})", *authors)
+    for f in parsed.filters:
+        if f.op in ("in", "from"):
+            continue
+        if f.op in ("before", "after", "on"):
+            sql, params = _date_condition(f)
+            plan.upper_date_bound |= f.op != "after" and not f.negated
+        else:
+            sql, params = _flag_condition(f, user)
+        plan.add(f"NOT {sql}" if f.negated else sql, *params)
+    return plan
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching text anywhere, with \\ as the escape character."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -1,0 +1,179 @@
+"""The search index structures, per database vendor, kept in step by triggers.
+
+Triggers (not code in chat/actions.py) keep the index in step, so every write
+path (post, edit, delete, bulk loads, a future raw-SQL insert) is covered.
+Deleted messages leave the index: their body is emptied, and the SQLite
+triggers index only rows with deleted = 0.
+
+PostgreSQL: a `search_tsv` tsvector column on chat_message set by a BEFORE
+trigger, a GIN index on it, and a pg_trgm GIN index on the body for ops tokens.
+Both GIN indexes keep fastupdate with a small pending list, so the list is
+merged often in small steps instead of stalling one unlucky insert for long.
+
+SQLite: two external-content FTS5 tables over chat_message (no copy of the
+text): `search_fts` (porter stemming, or none) and `search_trgm` (trigram
+tokenizer: case-insensitive substrings of three characters or more).
+
+The text search configuration comes from settings.CHAT["SEARCH_CONFIG"] when
+the index is built; after changing it run `manage.py search_reindex`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+
+PENDING_LIST_KB = 256  # gin_pending_list_limit for both GIN indexes
+
+
+def config_name() -> str:
+    name = settings.CHAT["SEARCH_CONFIG"]
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise ValueError(f"CHAT_SEARCH_CONFIG must be a text search configuration name: {name!r}")
+    return name
+
+
+def sqlite_tokenizer(config: str) -> str:
+    """FTS5 has one stemmer (Porter, English); any other configuration gets none."""
+    base = "unicode61 remove_diacritics 2"
+    return f"porter {base}" if config == "english" else base
+
+
+# --- PostgreSQL -----------------------------------------------------------------
+
+
+def pg_install(cursor, config: str) -> None:
+    cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    cursor.execute("ALTER TABLE chat_message ADD COLUMN IF NOT EXISTS search_tsv tsvector")
+    pg_set_config(cursor, config)
+    cursor.execute("DROP TRIGGER IF EXISTS search_message_tsv ON chat_message")
+    cursor.execute(
+        "CREATE TRIGGER search_message_tsv BEFORE INSERT OR UPDATE OF body, deleted "
+        "ON chat_message FOR EACH ROW EXECUTE FUNCTION search_message_tsv()"
+    )
+    cursor.execute(
+        "UPDATE chat_message SET search_tsv = CASE WHEN deleted THEN NULL "
+        f"ELSE to_tsvector('{config}'::regconfig, body) END"
+    )
+    opts = f"fastupdate = on, gin_pending_list_limit = {PENDING_LIST_KB}"
+    cursor.execute(
+        "CREATE INDEX IF NOT EXISTS search_message_tsv_gin ON chat_message "
+        f"USING gin (search_tsv) WITH ({opts})"
+    )
+    cursor.execute(
+        "CREATE INDEX IF NOT EXISTS search_message_body_trgm ON chat_message "
+        f"USING gin (body gin_trgm_ops) WITH ({opts})"
+    )
+    # Room-scoped, newest-first searches walk this instead of the whole table.
+    cursor.execute(
+        "CREATE INDEX IF NOT EXISTS search_message_room_id ON chat_message (room_id, id)"
+    )
+    # before:/on: searches combine this with the text index (see backends/postgres.py).
+    cursor.execute(
+        "CREATE INDEX IF NOT EXISTS search_message_created_at ON chat_message (created_at)"
+    )
+
+
+def pg_set_config(cursor, config: str) -> None:
+    """(Re)define the trigger function for a text search configuration."""
+    cursor.execute(
+        "CREATE OR REPLACE FUNCTION search_message_tsv() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        "NEW.search_tsv := CASE WHEN NEW.deleted THEN NULL "
+        f"ELSE to_tsvector('{config}'::regconfig, NEW.body) END; "
+        "RETURN NEW; END $$"
+    )
+
+
+def pg_reindex(cursor, config: str) -> None:
+    pg_set_config(cursor, config)
+    cursor.execute(
+        "UPDATE chat_message SET search_tsv = CASE WHEN deleted THEN NULL "
+        f"ELSE to_tsvector('{config}'::regconfig, body) END"
+    )
+
+
+def pg_uninstall(cursor) -> None:
+    cursor.execute("DROP TRIGGER IF EXISTS search_message_tsv ON chat_message")
+    cursor.execute("DROP FUNCTION IF EXISTS search_message_tsv()")
+    cursor.execute("DROP INDEX IF EXISTS search_message_tsv_gin")
+    cursor.execute("DROP INDEX IF EXISTS search_message_body_trgm")
+    cursor.execute("DROP INDEX IF EXISTS search_message_room_id")
+    cursor.execute("DROP INDEX IF EXISTS search_message_created_at")
+    cursor.execute("ALTER TABLE chat_message DROP COLUMN IF EXISTS search_tsv")
+
+
+# --- SQLite -----------------------------------------------------------------------
+
+SQLITE_TABLES = ("search_fts", "search_trgm")
+
+
+def sqlite_install(cursor, config: str) -> None:
+    tokenizers = {"search_fts": sqlite_tokenizer(config), "search_trgm": "trigram"}
+    for table in SQLITE_TABLES:
+        prefix = " prefix='2 3 4'," if table == "search_fts" else ""
+        cursor.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5(body, content='chat_message', "
+            f"content_rowid='id',{prefix} tokenize='{tokenizers[table]}')"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_ai AFTER INSERT ON chat_message "
+            f"WHEN NOT new.deleted BEGIN "
+            f"INSERT INTO {table}(rowid, body) VALUES (new.id, new.body); END"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_ad AFTER DELETE ON chat_message "
+            f"WHEN NOT old.deleted BEGIN "
+            f"INSERT INTO {table}({table}, rowid, body) VALUES ('delete', old.id, old.body); END"
+        )
+        # One trigger, two guarded statements in order: the external-content
+        # 'delete' needs the exact old text, and only rows that were indexed.
+        cursor.execute(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_au AFTER UPDATE OF body, deleted "
+            f"ON chat_message BEGIN "
+            f"INSERT INTO {table}({table}, rowid, body) "
+            f"SELECT 'delete', old.id, old.body WHERE NOT old.deleted; "
+            f"INSERT INTO {table}(rowid, body) SELECT new.id, new.body WHERE NOT new.deleted; "
+            f"END"
+        )
+        cursor.execute(
+            f"INSERT INTO {table}(rowid, body) SELECT id, body FROM chat_message WHERE NOT deleted"
+        )
+    cursor.execute(
+        "CREATE INDEX IF NOT EXISTS search_message_room_id ON chat_message (room_id, id)"
+    )
+
+
+def sqlite_uninstall(cursor) -> None:
+    for table in SQLITE_TABLES:
+        for suffix in ("ai", "ad", "au"):
+            cursor.execute(f"DROP TRIGGER IF EXISTS {table}_{suffix}")
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    cursor.execute("DROP INDEX IF EXISTS search_message_room_id")
+
+
+def install(connection) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            pg_install(cursor, config_name())
+        elif connection.vendor == "sqlite":
+            sqlite_install(cursor, config_name())
+
+
+def uninstall(connection) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            pg_uninstall(cursor)
+        elif connection.vendor == "sqlite":
+            sqlite_uninstall(cursor)
+
+
+def reindex(connection) -> None:
+    """Rebuild the index with the configured text search configuration."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            pg_reindex(cursor, config_name())
+    elif connection.vendor == "sqlite":
+        uninstall(connection)
+        install(connection)
