@@ -14,7 +14,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatserver.settings")
 
 from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.sessions import SessionMiddlewareStack  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
@@ -22,6 +21,7 @@ django_http_app = WSGIMiddleware(get_wsgi_application(),  # type: ignore[arg-typ
                                  workers=settings.HTTP_WORKERS)
 
 from bots.runtime import runtime  # noqa: E402
+from chatserver.realtime.middleware import SocketSessionMiddleware  # noqa: E402
 from chatserver.realtime.routing import websocket_urlpatterns  # noqa: E402
 
 runtime.start()  # bot users and schedules of this server process (docs/bots.md)
@@ -31,6 +31,6 @@ application = ProtocolTypeRouter(
         "http": django_http_app,
         # The consumer authenticates (Bearer header or the session cookie) in
         # the same database call that reads the user's rooms.
-        "websocket": SessionMiddlewareStack(URLRouter(websocket_urlpatterns)),
+        "websocket": SocketSessionMiddleware(URLRouter(websocket_urlpatterns)),
     }
 )
