@@ -153,6 +153,19 @@ def check_open_dm(user, other_ids: set[int]) -> None:
         raise Forbidden("Guests may only message people in their rooms.")
 
 
+def admin_room(user, room_id: int) -> Room:
+    """A room for the site-admin room doors (join any room, export): site admins get
+    any public or private room; everyone else the 404/403 of a room they may not
+    manage, so these doors reveal no more than the others do."""
+    if not user.is_site_admin:
+        access_room(user, room_id)
+        raise Forbidden("Site admins only.")
+    room = Room.objects.filter(id=room_id).exclude(visibility=Visibility.DIRECT).first()
+    if room is None:
+        raise NotFound("Room not found.")
+    return room
+
+
 def check_admin_join(user, room: Room) -> None:
     """Site admins may join any public or private room (audited by the caller);
     direct messages stay private to their people."""

@@ -232,11 +232,9 @@ def list_rooms(*, actor: User, params) -> dict[str, Any]:
 
 def admin_join(*, actor: User, room_id: int) -> Room:
     """A site admin joins any public or private room; joining a private one is audited."""
-    access.check_site_admin(actor)
+    access.admin_room(actor, room_id)
     with write_transaction():
-        room = Room.objects.select_for_update().filter(id=room_id).first()
-        if room is None:
-            raise NotFound("Room not found.")
+        room = Room.objects.select_for_update().get(id=room_id)
         access.check_admin_join(actor, room)
         if Membership.objects.filter(room=room, user=actor).exists():
             return room

@@ -15,8 +15,6 @@ from chatserver.api.views import _data, actor, sign_in
 from chatserver.audit import log as audit
 from chatserver.audit import selectors as audit_selectors
 from chatserver.chat import access
-from chatserver.chat.errors import NotFound
-from chatserver.chat.models import Room, Visibility
 from chatserver.chat.selectors import room_detail
 
 from . import exporter, service
@@ -86,10 +84,7 @@ class AdminRoomExportView(APIView):
     def get(self, request: Request, room_id: int) -> StreamingHttpResponse:
         """The room as JSON lines (the export_data format). Site admins only, audited."""
         user = actor(request)
-        access.check_site_admin(user)
-        room = Room.objects.filter(id=room_id).exclude(visibility=Visibility.DIRECT).first()
-        if room is None:
-            raise NotFound("Room not found.")
+        room = access.admin_room(user, room_id)
         audit.record(actor=user, action="admin.room_exported", target=f"room:{room.id}",
                      room=room)
         resp = StreamingHttpResponse(exporter.export_lines(room_ids=[room.id]),
@@ -111,6 +106,10 @@ class SiteSettingsView(APIView):
 
 
 class AuditExportView(APIView):
+    def perform_content_negotiation(self, request, force=False):
+        """?format= picks the export format here, not a DRF renderer (which would 404)."""
+        return super().perform_content_negotiation(request, force=True)
+
     @extend_schema(parameters=[OpenApiParameter(p, str) for p in
                                ("format", "actor", "action", "room", "since", "until", "q")],
                    responses={(200, "text/csv"): str, (200, "application/json"): str})
