@@ -23,8 +23,10 @@ django_http_app = WSGIMiddleware(get_wsgi_application(),  # type: ignore[arg-typ
 from bots.runtime import runtime  # noqa: E402
 from chatserver.realtime.middleware import SocketSessionMiddleware  # noqa: E402
 from chatserver.realtime.routing import websocket_urlpatterns  # noqa: E402
+from chatserver.siteadmin.retention import start_periodic as start_retention  # noqa: E402
 
 runtime.start()  # bot users and schedules of this server process (docs/bots.md)
+start_retention()  # message retention sweep, one process at a time (docs/deploy.md)
 
 application = ProtocolTypeRouter(
     {

@@ -68,12 +68,15 @@ INSTALLED_APPS = [
     "chatserver.api",
     "chatserver.audit",
     "chatserver.integrations",
+    "chatserver.siteadmin",
     "bots",
     "chatserver.search",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "chatserver.siteadmin.security.SecurityHeadersMiddleware",
+    "chatserver.audit.context.ClientIPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -165,10 +168,15 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# CHAT_HTTPS=1: served over HTTPS (directly or behind a proxy); SECURE_PROXY=1:
+# behind a proxy that says so in X-Forwarded-Proto. Either makes cookies Secure
+# and sends HSTS on HTTPS answers.
 if env_bool("SECURE_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if env_bool("SECURE_PROXY") or env_bool("CHAT_HTTPS"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("CHAT_HSTS_SECONDS", "31536000"))
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -240,6 +248,17 @@ CHAT: dict[str, Any] = {
     # that keeps going past it 3 windows in a row is closed with 4429.
     "FRAME_RATE": _rate("CHAT_FRAME_RATE", "100/10"),
     "LOGIN_RATE": _rate("CHAT_LOGIN_RATE", "10/60"),
+    # Login lockout (chatserver/siteadmin/lockout.py): failures in a row before a
+    # username / an address is locked, the first lock, the longest (it doubles).
+    "LOGIN_LOCK_AFTER": int(os.environ.get("CHAT_LOGIN_LOCK_AFTER", "5")),
+    "LOGIN_LOCK_AFTER_IP": int(os.environ.get("CHAT_LOGIN_LOCK_AFTER_IP", "20")),
+    "LOGIN_LOCK_SECONDS": int(os.environ.get("CHAT_LOGIN_LOCK_SECONDS", "30")),
+    "LOGIN_LOCK_MAX_SECONDS": int(os.environ.get("CHAT_LOGIN_LOCK_MAX_SECONDS", "900")),
+    # Trust X-Forwarded-For from the proxy in front (audit IPs, login lockout per address).
+    "TRUST_PROXY": env_bool("CHAT_TRUST_PROXY") or env_bool("SECURE_PROXY"),
+    # Retention sweep: how often the server process runs it (0: never; use the
+    # apply_retention command from cron instead).
+    "RETENTION_INTERVAL": int(os.environ.get("CHAT_RETENTION_INTERVAL", "3600")),
     # Frames queued for one socket before it is closed with 4408.
     "SOCKET_QUEUE": int(os.environ.get("CHAT_SOCKET_QUEUE", "1000")),
     # How long events are kept for resume; older asks get resync_required.

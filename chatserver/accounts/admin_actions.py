@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from chatserver.audit import log as audit
 from chatserver.chat import access
@@ -26,13 +27,29 @@ def _clean_username(value: object) -> str:
     return value
 
 
-def _clean_role(value: object, actor: User) -> str:
+def _clean_role(value: object, actor: User, old: str | None = None) -> str:
     if value not in Role.values:
         raise InvalidInput(f"role must be one of {', '.join(Role.values)}.",
                            fields={"role": "invalid"})
-    if value == Role.OWNER and actor.role != Role.OWNER:
-        raise Forbidden("Only owners may make owners.")
+    access.check_grant_role(actor, old, str(value))
     return str(value)
+
+
+def revoke_sessions(user_id: int) -> int:
+    """Delete every stored session signed in as this user; return how many.
+
+    The auth backend already refuses inactive users, but a session that survived
+    would come back to life on reactivation, so they are deleted outright.
+    """
+    from django.contrib.sessions.models import Session
+
+    doomed = []
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        data = session.get_decoded()
+        if str(data.get("_auth_user_id")) == str(user_id):
+            doomed.append(session.session_key)
+    Session.objects.filter(session_key__in=doomed).delete()
+    return len(doomed)
 
 
 def create_user(*, actor: User, data: dict[str, Any]) -> User:
@@ -102,7 +119,7 @@ def update_user(*, actor: User, user_id: int, changes: dict[str, Any]) -> User:
             target.display_name = name
         if "role" in changes:
             old = target.role
-            target.role = _clean_role(changes["role"], actor)
+            target.role = _clean_role(changes["role"], actor, old)
             audit.record(actor=actor, action="user.role_changed", target=f"user:{target.id}",
                          detail={"from": old, "to": target.role})
         deactivated = False
@@ -121,6 +138,7 @@ def update_user(*, actor: User, user_id: int, changes: dict[str, Any]) -> User:
         if deactivated:
             # Sessions stop working at once: the auth backend refuses inactive users.
             ApiToken.objects.filter(user=target).delete()
+            revoke_sessions(target.id)
             from chatserver.realtime.hub import close_user_sockets
 
             transaction.on_commit(lambda: close_user_sockets(target.id, 4401))

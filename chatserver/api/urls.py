@@ -5,6 +5,7 @@ from django.urls import URLPattern, path
 from bots import views as bot_views
 from chatserver.chat.ids import MAX_ID
 from chatserver.integrations import views as hook_views
+from chatserver.siteadmin import views as admin_views
 
 from . import views
 from .errors import json_error
@@ -29,6 +30,15 @@ urlpatterns = [
     path("messages/<int:message_id>/reactions", views.ReactionsView.as_view()),
     path("messages/<int:message_id>/reactions/<str:emoji>", views.ReactionView.as_view()),
     path("admin/audit", views.AuditView.as_view()),
+    path("admin/audit/export", admin_views.AuditExportView.as_view()),
+    path("admin/users", admin_views.AdminUsersView.as_view()),
+    path("admin/invites", admin_views.InvitesView.as_view()),
+    path("admin/invites/<int:invite_id>", admin_views.InviteView.as_view()),
+    path("admin/rooms", admin_views.AdminRoomsView.as_view()),
+    path("admin/rooms/<int:room_id>/join", admin_views.AdminJoinView.as_view()),
+    path("admin/rooms/<int:room_id>/export", admin_views.AdminRoomExportView.as_view()),
+    path("admin/settings", admin_views.SiteSettingsView.as_view()),
+    path("auth/accept-invite", admin_views.AcceptInviteView.as_view()),
     path("rooms/<int:room_id>/webhooks", hook_views.WebhooksView.as_view()),
     path("rooms/<int:room_id>/webhooks/<int:hook_id>", hook_views.WebhookView.as_view()),
     path("rooms/<int:room_id>/webhooks/<int:hook_id>/deliveries",

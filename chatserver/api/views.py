@@ -17,11 +17,13 @@ from rest_framework.views import APIView
 from chatserver.accounts import admin_actions
 from chatserver.accounts.models import ApiToken, User
 from chatserver.audit import selectors as audit_selectors
+from chatserver.audit.context import ip_of
 from chatserver.chat import actions, ratelimit, selectors
 from chatserver.chat.errors import InvalidInput
 from chatserver.chat.payloads import user_full
 from chatserver.realtime.hub import hub
 from chatserver.search import search_messages
+from chatserver.siteadmin import lockout
 
 
 def _data(request: Request) -> dict[str, Any]:
@@ -63,19 +65,28 @@ class LoginView(APIView):
             raise InvalidInput("username and password are required.",
                                fields={"username": "required", "password": "required"})
         ratelimit.hit("login", username.lower()[:150], settings.CHAT["LOGIN_RATE"])
+        ip = ip_of(request._request)
+        lockout.check(username, ip)
         user = authenticate(request._request, username=username, password=password)
         if user is None or getattr(user, "is_bot", False):
+            lockout.failed(username, ip)
             return Response(
                 {"error": {"code": "bad_credentials",
                            "message": "Wrong username or password.", "fields": {}}},
                 status=401,
             )
-        login(request._request, user)
-        token, raw = ApiToken.issue(user, name="login")
-        # Logging out of this session also revokes the token issued with it.
-        request._request.session[LOGIN_TOKEN_KEY] = token.id
-        get_token(request._request)  # sets the csrftoken cookie for the browser
-        return Response({"token": raw, "user": user_full(user, "online")})
+        lockout.succeeded(username)
+        return Response(sign_in(request, user))
+
+
+def sign_in(request: Request, user: User) -> dict[str, Any]:
+    """Start a session and issue the token that goes with it (login, accepted invites)."""
+    login(request._request, user)
+    token, raw = ApiToken.issue(user, name="login")
+    # Logging out of this session also revokes the token issued with it.
+    request._request.session[LOGIN_TOKEN_KEY] = token.id
+    get_token(request._request)  # sets the csrftoken cookie for the browser
+    return {"token": raw, "user": user_full(user, "online")}
 
 
 class LogoutView(APIView):
@@ -293,7 +304,7 @@ class ReadView(APIView):
 
 class AuditView(APIView):
     @extend_schema(parameters=[OpenApiParameter(p, str) for p in
-                               ("actor", "action", "room", "since", "cursor")],
+                               ("actor", "action", "room", "since", "until", "q", "cursor")],
                    responses={200: dict})
     def get(self, request: Request) -> Response:
         return Response(audit_selectors.audit_page(actor=actor(request),

@@ -22,3 +22,12 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor_id} at {self.at}"
+
+    def save(self, *args, **kwargs):
+        """Append-only: an entry is written once and never changed through the app."""
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise PermissionError("Audit entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit entries are append-only.")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from chatserver.accounts.models import Role
 
 from .errors import ChatError, Forbidden, NotFound
-from .models import Membership, Message, PostingPolicy, Room, RoomRole, Visibility
+from .models import InvitePolicy, Membership, Message, PostingPolicy, Room, RoomRole, Visibility
 
 
 @dataclass(frozen=True)
@@ -113,15 +113,67 @@ def check_manage(user, access: RoomAccess) -> None:
         raise Forbidden("Only room admins may do this.")
 
 
-def check_invite(user, access: RoomAccess) -> None:
-    if access.room.visibility == Visibility.DIRECT:
-        raise Forbidden("Open a new direct message to add people.")
+def check_writable(access: RoomAccess) -> None:
+    """Archived rooms are read-only: no message, reaction or membership changes."""
     if access.room.archived:
         raise Forbidden("The room is archived.")
+
+
+def check_invite(user, access: RoomAccess, invitees=()) -> None:
+    """Adding people: members may (unless the room says admins only); guests and
+    bots never. Bots are added only by room admins or site admins, and only where
+    the room allows bots."""
+    if access.room.visibility == Visibility.DIRECT:
+        raise Forbidden("Open a new direct message to add people.")
+    check_writable(access)
     if access.membership is None and not user.is_site_admin:
         raise Forbidden("Join the room first.")
     if user.role == Role.GUEST:
         raise Forbidden("Guests may not invite.")
+    if user.is_bot:
+        raise Forbidden("Bots may not invite.")
+    admin = is_room_admin(user, access.membership)
+    if access.room.invite_policy == InvitePolicy.ADMINS and not admin:
+        raise Forbidden("Only room admins may add people here.")
+    if any(u.is_bot for u in invitees):
+        if not admin:
+            raise Forbidden("Only room admins may add bots.")
+        if not access.room.allow_bots:
+            raise Forbidden("This room does not allow bots.")
+
+
+def check_open_dm(user, other_ids: set[int]) -> None:
+    """Guests may only open direct messages with people they share a room with."""
+    if user.role != Role.GUEST or not other_ids:
+        return
+    shared = set(Membership.objects.filter(
+        user_id__in=other_ids, room__memberships__user_id=user.id,
+    ).values_list("user_id", flat=True))
+    if other_ids - shared:
+        raise Forbidden("Guests may only message people in their rooms.")
+
+
+def admin_room(user, room_id: int) -> Room:
+    """A room for the site-admin room doors (join any room, export): site admins get
+    any public or private room; everyone else the 404/403 of a room they may not
+    manage, so these doors reveal no more than the others do."""
+    if not user.is_site_admin:
+        access_room(user, room_id)
+        raise Forbidden("Site admins only.")
+    room = Room.objects.filter(id=room_id).exclude(visibility=Visibility.DIRECT).first()
+    if room is None:
+        raise NotFound("Room not found.")
+    return room
+
+
+def check_admin_join(user, room: Room) -> None:
+    """Site admins may join any public or private room (audited by the caller);
+    direct messages stay private to their people."""
+    check_site_admin(user)
+    if room.visibility == Visibility.DIRECT:
+        raise NotFound("Room not found.")
+    if room.archived:
+        raise Forbidden("The room is archived.")
 
 
 def check_join(user, room: Room) -> None:
@@ -154,6 +206,7 @@ def check_edit(user, msg: Message) -> None:
 
 
 def check_delete(user, msg: Message, access: RoomAccess) -> None:
+    check_writable(access)
     if msg.author_id != user.id and not is_room_admin(user, access.membership):
         raise Forbidden("Only the author or a room admin may delete a message.")
 
@@ -161,6 +214,14 @@ def check_delete(user, msg: Message, access: RoomAccess) -> None:
 def check_create_room(user) -> None:
     if user.role == Role.GUEST:
         raise Forbidden("Guests may not create rooms.")
+
+
+def check_grant_role(user, old_role: str | None, new_role: str) -> None:
+    """Site admins change roles; only owners grant or take away admin and owner."""
+    check_site_admin(user)
+    powerful = {Role.OWNER, Role.ADMIN}
+    if (new_role in powerful or old_role in powerful) and user.role != Role.OWNER:
+        raise Forbidden("Only owners may grant or change the admin and owner roles.")
 
 
 def check_site_admin(user) -> None:

@@ -16,7 +16,7 @@ from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from chatserver.accounts.models import Role, User
+from chatserver.accounts.models import User
 from chatserver.audit import log as audit
 from chatserver.events.log import (
     append_room_event,
@@ -30,9 +30,10 @@ from chatserver.events.sql import update_by_id
 from chatserver.events.tx import write_transaction
 
 from . import access, hooks, markdown, ratelimit
-from .errors import ChatError, Conflict, Forbidden, InvalidInput, NotFound, TooLarge
+from .errors import ChatError, Conflict, InvalidInput, NotFound, TooLarge
 from .ids import is_id
 from .models import (
+    InvitePolicy,
     Membership,
     Mention,
     Message,
@@ -392,21 +393,39 @@ def delete_message(*, actor: User, message_id: int) -> None:
     with write_transaction():
         msg, room_access = access.access_message(actor, message_id)
         access.check_delete(actor, msg, room_access)
-        msg.deleted = True
-        msg.body = ""
-        msg.html = ""
-        msg.save(update_fields=["deleted", "body", "html"])
-        Mention.objects.filter(message_id=msg.id).delete()
-        if msg.thread_root_id is not None:
-            Message.objects.filter(id=msg.thread_root_id).update(reply_count=F("reply_count") - 1)
-        redact_message_events(msg.room_id, msg.id, message_dict(msg))
-        append_room_event(
-            msg.room_id, "message.deleted",
-            {"message_id": msg.id, "thread_id": msg.thread_root_id}, message_id=msg.id,
-        )
+        _redact(msg)
         if actor.id != msg.author_id:
             audit.record(actor=actor, action="message.deleted", target=f"message:{msg.id}",
                          room=room_access.room, detail={"author": msg.author_id})
+
+
+def _redact(msg: Message) -> None:
+    """Delete a message: blank it, and rewrite its stored events so that resume never
+    replays the text again. Inside the caller's write transaction."""
+    msg.deleted = True
+    msg.body = ""
+    msg.html = ""
+    msg.save(update_fields=["deleted", "body", "html"])
+    Mention.objects.filter(message_id=msg.id).delete()
+    if msg.thread_root_id is not None:
+        Message.objects.filter(id=msg.thread_root_id).update(reply_count=F("reply_count") - 1)
+    redact_message_events(msg.room_id, msg.id, message_dict(msg))
+    append_room_event(
+        msg.room_id, "message.deleted",
+        {"message_id": msg.id, "thread_id": msg.thread_root_id}, message_id=msg.id,
+    )
+
+
+def expire_messages(*, room_id: int, before: Any, limit: int = 500) -> list[int]:
+    """Retention: delete (as delete_message does) up to `limit` messages of a room
+    created before `before`; return their ids. The caller audits."""
+    with write_transaction():
+        Room.objects.select_for_update().filter(id=room_id).first()
+        doomed = list(Message.objects.filter(room_id=room_id, deleted=False,
+                                             created_at__lt=before).order_by("seq")[:limit])
+        for msg in doomed:
+            _redact(msg)
+    return [m.id for m in doomed]
 
 
 def add_reaction(*, actor: User, message_id: int, emoji: object) -> bool:
@@ -429,6 +448,7 @@ def remove_reaction(*, actor: User, message_id: int, emoji: object) -> None:
     with write_transaction():
         msg, room_access = access.access_message(actor, message_id)
         access.check_member(room_access)
+        access.check_writable(room_access)
         deleted, _ = Reaction.objects.filter(message=msg, user=actor, emoji=emoji).delete()
         if not deleted:
             raise NotFound("Reaction not found.")
@@ -506,7 +526,8 @@ def create_room(*, actor: User, name: object, topic: object = "",
 
 
 def update_room(*, actor: User, room_id: int, changes: dict[str, Any]) -> Room:
-    allowed = {"name", "topic", "archived", "posting_policy", "visibility"}
+    allowed = {"name", "topic", "archived", "posting_policy", "visibility", "invite_policy",
+               "allow_bots", "retention_days"}
     if not changes:
         raise InvalidInput(f"Nothing to change: send one of {', '.join(sorted(allowed))}.")
     unknown = set(changes) - allowed
@@ -533,6 +554,22 @@ def update_room(*, actor: User, room_id: int, changes: dict[str, Any]) -> Room:
                     raise InvalidInput("posting_policy must be everyone or admins.",
                                        fields={"posting_policy": "invalid"})
                 room.posting_policy = changes["posting_policy"]
+            if "invite_policy" in changes:
+                if changes["invite_policy"] not in InvitePolicy.values:
+                    raise InvalidInput("invite_policy must be everyone or admins.",
+                                       fields={"invite_policy": "invalid"})
+                room.invite_policy = changes["invite_policy"]
+            if "allow_bots" in changes:
+                if not isinstance(changes["allow_bots"], bool):
+                    raise InvalidInput("allow_bots must be true or false.",
+                                       fields={"allow_bots": "invalid"})
+                room.allow_bots = changes["allow_bots"]
+            if "retention_days" in changes:
+                days = changes["retention_days"]
+                if days is not None and not (is_id(days) and days <= 36500):
+                    raise InvalidInput("retention_days must be null or 1-36500.",
+                                       fields={"retention_days": "invalid"})
+                room.retention_days = days
             if "visibility" in changes:
                 if changes["visibility"] not in (Visibility.PUBLIC, Visibility.PRIVATE):
                     raise InvalidInput("visibility must be public or private.",
@@ -583,6 +620,7 @@ def invite(*, actor: User, room_id: int, user_ids: list[int]) -> list[int]:
         missing = [u for u in user_ids if u not in users]
         if missing:
             raise NotFound("Unknown users.", fields={"user_ids": missing})
+        access.check_invite(actor, room_access, list(users.values()))
         present = set(
             Membership.objects.filter(room=room, user_id__in=user_ids).values_list(
                 "user_id", flat=True)
@@ -635,13 +673,7 @@ def open_dm(*, actor: User, user_ids: object) -> Room:
     users = list(User.objects.filter(id__in=ids, is_active=True))
     if len(users) != len(ids):
         raise NotFound("Unknown users.", fields={"user_ids": "unknown"})
-    if actor.role == Role.GUEST:
-        shared = Membership.objects.filter(
-            user_id__in=[u for u in ids if u != actor.id],
-            room__memberships__user_id=actor.id,
-        ).values_list("user_id", flat=True)
-        if set(ids) - {actor.id} - set(shared):
-            raise Forbidden("Guests may only message people in their rooms.")
+    access.check_open_dm(actor, set(ids) - {actor.id})
     key = ",".join(str(i) for i in ids)
     room = Room.objects.filter(dm_key=key).first()
     if room is not None:

@@ -18,6 +18,11 @@ class PostingPolicy(models.TextChoices):
     ADMINS = "admins"
 
 
+class InvitePolicy(models.TextChoices):
+    EVERYONE = "everyone"
+    ADMINS = "admins"
+
+
 class RoomRole(models.TextChoices):
     ADMIN = "admin"
     MEMBER = "member"
@@ -31,6 +36,14 @@ class Room(models.Model):
     posting_policy = models.CharField(
         max_length=8, choices=PostingPolicy.choices, default=PostingPolicy.EVERYONE
     )
+    # Who may add people: every member, or room admins only (site admins always may).
+    invite_policy = models.CharField(
+        max_length=8, choices=InvitePolicy.choices, default=InvitePolicy.EVERYONE
+    )
+    # Whether bots may be added (by room admins or site admins only).
+    allow_bots = models.BooleanField(default=True)
+    # Delete messages older than this many days (None: the site setting applies).
+    retention_days = models.PositiveIntegerField(null=True, blank=True)
     # Seq of the room's newest event; bumped inside every writing transaction.
     last_seq = models.BigIntegerField(default=0)
     # For direct rooms: the sorted member ids, so one set of people has one room.

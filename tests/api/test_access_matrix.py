@@ -40,6 +40,7 @@ from chatserver.accounts.models import ApiToken, Role, User
 from chatserver.chat import actions
 from chatserver.integrations import receive as hook_receive
 from chatserver.integrations import service as hook_service
+from chatserver.siteadmin import service as admin_service
 
 from .conftest import send_json
 
@@ -86,6 +87,11 @@ def everyone(ok: int) -> dict[str, int]:
 
 
 SITE_ADMINS_ONLY = row(401, 403, 403, 403, 200, 403, 403, 403, 401)
+ADMIN_ROOM = {
+    "public": row(401, 403, 403, 403, 200, 404, 403, 403, 401),
+    "private": row(401, 404, 403, 403, 200, 404, 404, 404, 401),
+    "dm": row(401, 404, 403, 404, 404, 404, 404, 404, 401),
+}
 
 # (method, route) -> {room kind: {persona: status}}, or {persona: status} for
 # endpoints that are not about one room. Each entry says what request it sends.
@@ -106,6 +112,21 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("GET", "api/v1/admin/audit"): SITE_ADMINS_ONLY,
     # Searches only what the caller may read (tests/search/test_access.py).
     ("GET", "api/v1/search"): everyone(200),
+    ("GET", "api/v1/admin/audit/export"): SITE_ADMINS_ONLY,
+    ("GET", "api/v1/admin/users"): SITE_ADMINS_ONLY,
+    ("GET", "api/v1/admin/invites"): SITE_ADMINS_ONLY,
+    ("POST", "api/v1/admin/invites"): row(401, 403, 403, 403, 201, 403, 403, 403, 401),
+    ("DELETE", "api/v1/admin/invites/<int:invite_id>"):
+        row(401, 403, 403, 403, 204, 403, 403, 403, 401),
+    ("GET", "api/v1/admin/rooms"): SITE_ADMINS_ONLY,
+    ("GET", "api/v1/admin/settings"): SITE_ADMINS_ONLY,
+    ("PATCH", "api/v1/admin/settings"): SITE_ADMINS_ONLY,
+    # Takes no credentials: the invite token in the body is one (world["invite"]).
+    ("POST", "api/v1/auth/accept-invite"): row(201, 201, 201, 201, 201, 201, 201, 201, 201),
+    # Site admins join / export any public or private room (never a DM); everyone
+    # else gets what the room's other doors answer them: 404 unseen, 403 seen.
+    ("POST", "api/v1/admin/rooms/<int:room_id>/join"): ADMIN_ROOM,
+    ("GET", "api/v1/admin/rooms/<int:room_id>/export"): ADMIN_ROOM,
     ("GET", "api/v1/schema/"): row(200, 200, 200, 200, 200, 200, 200, 200, 401),
     ("GET", "api/v1/docs/"): row(200, 200, 200, 200, 200, 200, 200, 200, 401),
     # Room endpoints.
@@ -119,9 +140,9 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("POST", "api/v1/rooms/<int:room_id>/leave"): members_only(204),
     ("GET", "api/v1/rooms/<int:room_id>/members"): SEE,
     # Invite a user who is in no room: any member of a (non-DM) room may, site
-    # admins may in public rooms; a DM gets a new DM instead.
+    # admins may in public rooms, bots never; a DM gets a new DM instead.
     ("POST", "api/v1/rooms/<int:room_id>/members"): {
-        "public": row(401, 403, 200, 200, 200, 404, 200, 403, 401),
+        "public": row(401, 403, 200, 200, 200, 404, 403, 403, 401),
         "private": row(401, 404, 200, 200, 404, 404, 404, 404, 401),
         "dm": row(401, 404, 403, 404, 404, 404, 404, 404, 401),
     },
@@ -175,6 +196,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "api/v1/messages/<int:message_id>/reactions"): {"emoji": "\N{PARTY POPPER}"},
     ("POST", "api/v1/rooms/<int:room_id>/webhooks"): {"name": "matrix", "kind": "incoming"},
     ("PATCH", "api/v1/bots/<int:bot_id>"): {"paused": False},
+    ("POST", "api/v1/admin/invites"): {"role": "member", "expires_in_hours": 24},
+    ("PATCH", "api/v1/admin/settings"): {"retention_days": 30},
 }
 
 
@@ -289,11 +312,14 @@ def _build_world() -> dict[str, Any]:
             token=token, fmt="slack", body=b'{"text": "from ci"}',
             content_type="application/json", meta={}).delivery.id
 
+    invite, invite_token = admin_service.create_invite(actor=sam, data={"role": "member"})
+
     personas = {"anonymous": None, "outsider": olga, "member": mia, "room_admin": ada,
                 "site_admin": sam, "guest": gus, "bot": robo, "former": fred,
                 "deactivated": dora}
     return {"personas": personas, "rooms": rooms, "targets": targets, "peer": pete,
-            "newcomer": nina, "hooks": hooks, "deliveries": deliveries}
+            "newcomer": nina, "hooks": hooks, "deliveries": deliveries,
+            "invite": invite_token, "invite_id": invite.id}
 
 
 def build_request(key: tuple[str, str], world, kind: str | None, persona: str, *,
@@ -312,12 +338,16 @@ def build_request(key: tuple[str, str], world, kind: str | None, persona: str, *
         path = path.replace("<int:delivery_id>", str(world["deliveries"][kind]))
     path = path.replace("<int:bot_id>", str(world["personas"]["bot"].id))
     path = path.replace("<str:emoji>", quote(THUMBS))
+    path = path.replace("<int:invite_id>", str(world["invite_id"]))
     body = BODIES.get(key)
     if key == ("POST", "api/v1/auth/login"):
         user = world["personas"][persona]
         body = {"username": user.username if user else "nobody", "password": PASSWORD}
     elif key == ("POST", "api/v1/rooms/<int:room_id>/members"):
         body = {"user_id": world["newcomer"].id}
+    elif key == ("POST", "api/v1/auth/accept-invite"):
+        body = {"token": world["invite"], "username": "invitee",
+                "password": "a long enough pass 9"}
     elif key == ("POST", "api/v1/dms"):
         body = {"user_ids": [world["peer"].id]}
     elif key == ("GET", "api/v1/search"):
@@ -328,7 +358,7 @@ def build_request(key: tuple[str, str], world, kind: str | None, persona: str, *
 def call(client_for, world, key, kind, persona, *, missing=False):
     path, body = build_request(key, world, kind, persona, missing=missing)
     client = client_for(world["personas"][persona])
-    if key == ("POST", "api/v1/auth/login"):
+    if key in (("POST", "api/v1/auth/login"), ("POST", "api/v1/auth/accept-invite")):
         client = client_for(None)
     sid = transaction.savepoint()
     try:

@@ -100,7 +100,8 @@ def test_login_missing_fields_is_400(make_user, body):
 def test_login_rate_limit_answers_429_with_retry_after(make_user, settings, frozen_clock):
     make_user("alice")
     make_user("bob")
-    settings.CHAT = {**settings.CHAT, "LOGIN_RATE": (10, 60)}
+    # (the lockout after failures in a row is tested in tests/security/test_lockout.py)
+    settings.CHAT = {**settings.CHAT, "LOGIN_RATE": (10, 60), "LOGIN_LOCK_AFTER": 100}
     client = APIClient()
     for _ in range(10):
         assert login(client, "alice", "wrong").status_code == 401

@@ -40,7 +40,8 @@ def test_rooms_list_joined_first_then_public_to_join(make_user, client_for, make
     alpha = results[0]
     assert alpha == {
         "id": alpha["id"], "name": "alpha", "topic": "", "visibility": "public",
-        "archived": False, "posting_policy": "everyone", "last_seq": 2,
+        "archived": False, "posting_policy": "everyone", "invite_policy": "everyone",
+        "allow_bots": True, "retention_days": None, "last_seq": 2,
         "created_at": alpha["created_at"], "joined": True, "role": "member",
         "last_read_seq": 0, "unread": 0, "mentions": 0, "member_count": 2,
     }
@@ -119,7 +120,8 @@ def test_create_room(make_user, client_for):
     room = Room.objects.get(id=body["id"])
     assert body == {
         "id": room.id, "name": "deploys", "topic": "ship it", "visibility": "private",
-        "archived": False, "posting_policy": "everyone", "last_seq": 1,
+        "archived": False, "posting_policy": "everyone", "invite_policy": "everyone",
+        "allow_bots": True, "retention_days": None, "last_seq": 1,
         "created_at": body["created_at"], "joined": True, "role": "admin", "last_read_seq": 0,
         "unread": 0, "mentions": 0, "member_count": 1,
     }
