@@ -112,13 +112,13 @@ def test_the_send_budget_is_counted_per_message(make_user, make_room, settings):
 
 def test_a_batch_that_loses_a_client_msg_id_race_falls_back_one_by_one(make_user, make_room,
                                                                        monkeypatch):
-    """If another writer commits one of the batch's client_msg_ids between the
-    repeat check and the insert, the unique constraint stops the batch; each
-    request is then answered alone, and nothing is written twice."""
+    """If another writer commits one of the batch's client_msg_ids just before
+    the batch's insert, the unique constraint stops the batch; each request is
+    then answered alone, and nothing is written twice."""
     alice, bob = make_user("alice"), make_user("bob")
     room = make_room(alice, members=[bob])
     racer = {}
-    real = actions._answer_repeats
+    real = actions._rate_limit
 
     def answer_then_race(drafts, results):
         todo = real(drafts, results)
@@ -128,7 +128,7 @@ def test_a_batch_that_loses_a_client_msg_id_race_falls_back_one_by_one(make_user
                                                 client_msg_id="dup").message
         return todo
 
-    monkeypatch.setattr(actions, "_answer_repeats", answer_then_race)
+    monkeypatch.setattr(actions, "_rate_limit", answer_then_race)
     answers = actions.post_messages([req(alice, room, "fine"),
                                      req(bob, room, "raced", cmid="dup"),
                                      req(alice, room, "also fine")])
