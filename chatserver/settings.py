@@ -128,7 +128,8 @@ elif IS_POSTGRES:
     # connections would leak: use psycopg's pool instead (Django 5.1+).
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": int(os.environ.get("DB_POOL_MIN", "2")),
-        "max_size": int(os.environ.get("DB_POOL_MAX", "20")),
+        # HTTP_WORKERS + CHAT_DB_THREADS + the bot runtime's threads
+        "max_size": int(os.environ.get("DB_POOL_MAX", "30")),
         "timeout": 10,
     }
 
@@ -268,6 +269,8 @@ CHAT: dict[str, Any] = {
     # and (PostgreSQL) this many transactions in flight per process.
     "WRITE_BATCH": int(os.environ.get("CHAT_WRITE_BATCH", "200")),
     "WRITE_CONCURRENCY": int(os.environ.get("CHAT_WRITE_CONCURRENCY", "2")),
+    # Threads that run the socket layer's database calls, per process.
+    "DB_THREADS": int(os.environ.get("CHAT_DB_THREADS", "8")),
     # Webhooks (chatserver/integrations): deliveries per hook, raw deliveries kept,
     # the window in which a body without a delivery id counts as a retry.
     "WEBHOOK_RATE": _rate("CHAT_WEBHOOK_RATE", "60/10"),
