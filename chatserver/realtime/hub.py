@@ -122,6 +122,8 @@ class Hub:
         self.node = f"{os.getpid()}-{secrets.token_hex(4)}"
         self._presence_changes: dict[int, str] = {}
         self._offline_timers: dict[int, asyncio.TimerHandle] = {}
+        # users without local sockets whose channel is kept subscribed a while
+        self._user_linger: dict[int, asyncio.TimerHandle] = {}
         self._presence_task: asyncio.Task | None = None
         self.stats = {"delivered": 0, "gaps_filled": 0, "overflow_closes": 0,
                       "redis_catch_ups": 0}
@@ -221,7 +223,8 @@ class Hub:
         if ch.gap_task is not None:
             ch.gap_task.cancel()
         if self._pubsub is not None:
-            self._spawn(self._unsubscribe(f"{self.room_prefix}{room_id}"))
+            self._spawn(self._unsubscribe(f"{self.room_prefix}{room_id}",
+                                          still_wanted=lambda: room_id in self.rooms))
 
     def on_room_events(self, events: list[tuple[int, int, str, int, str]]) -> None:
         for event in events:
@@ -297,7 +300,10 @@ class Hub:
         first = not conns
         conns.add(conn)
         channel = f"{self.user_prefix}{uid}"
-        if first and self._pubsub is not None:
+        linger = self._user_linger.pop(uid, None)
+        if linger is not None:  # back within the linger: still subscribed
+            linger.cancel()
+        elif first and self._pubsub is not None:
             await self._subscribe_confirmed([channel])
         elif channel in self._sub_pending:  # the user's first socket is subscribing
             await self._wait_confirmed([self._sub_pending[channel]])
@@ -312,12 +318,20 @@ class Hub:
         conns.discard(conn)
         if not conns:
             del self.users[uid]
-            if self._pubsub is not None:
-                self._spawn(self._unsubscribe(f"{self.user_prefix}{uid}"))
+            if self._pubsub is not None and self.loop is not None:
+                # Like rooms: keep the subscription a while, so a reconnect (or a
+                # storm of them) costs Redis nothing.
+                self._user_linger[uid] = self.loop.call_later(ROOM_LINGER, self._drop_user, uid)
             if self.loop is not None:
                 self._offline_timers[uid] = self.loop.call_later(
                     OFFLINE_GRACE, self._maybe_offline, uid
                 )
+
+    def _drop_user(self, uid: int) -> None:
+        self._user_linger.pop(uid, None)
+        if uid not in self.users:
+            self._spawn(self._unsubscribe(f"{self.user_prefix}{uid}",
+                                          still_wanted=lambda: uid in self.users))
 
     def on_user_message(self, user_id: int, kind: str, payload: str) -> None:
         for conn in list(self.users.get(user_id, ())):
@@ -371,7 +385,10 @@ class Hub:
         if fut is not None and not fut.done():
             fut.set_result(None)
 
-    async def _unsubscribe(self, channel: str) -> None:
+    async def _unsubscribe(self, channel: str,
+                           still_wanted: Callable[[], bool] | None = None) -> None:
+        if still_wanted is not None and still_wanted():  # came back before we ran
+            return
         try:
             await self._pubsub.unsubscribe(channel)
         except Exception:  # gone with the connection anyway
@@ -458,7 +475,7 @@ class Hub:
 
     def _channels(self) -> list[str]:
         return ([self.presence_channel] + [f"{self.room_prefix}{r}" for r in self.rooms]
-                + [f"{self.user_prefix}{u}" for u in self.users])
+                + [f"{self.user_prefix}{u}" for u in {*self.users, *self._user_linger}])
 
     async def _resubscribe(self) -> None:
         """Subscribe everything on a new connection, then catch up from the database."""

@@ -83,6 +83,28 @@ async def test_user_events_and_new_rooms_cross_processes(live, start_server, use
     await on_b.close()
 
 
+async def test_a_user_back_within_the_linger_still_hears_user_events(live, start_server,
+                                                                     users):
+    """A user's last socket closing keeps the user's Redis channel a while (a
+    reconnect storm costs Redis nothing); a socket back within that time must
+    still get events published from the other process."""
+    b_srv = start_server()
+    alice, bob = await users("alice", "bob")
+    first = await connect(b_srv, bob, {})
+    await first.close()
+    await asyncio.sleep(0.3)  # B has seen the close: bob's channel lingers
+    again = await connect(b_srv, bob, {})
+    async with Api(live, alice) as api:
+        room = (await api.call("POST", "/rooms", json={"name": "linger"}))["id"]
+        await api.invite(room, bob.id)
+        added = await again.until("room.added")
+        assert added["room"]["id"] == room
+        await api.post(room, "after the linger reuse")
+        got = await collect(again, room, 3, start=0)
+        assert [f["type"] for f in got] == ["member.joined", "message.new"]
+    await again.close()
+
+
 async def test_another_deployment_on_the_same_redis_is_not_heard(live, users):
     """Pub/sub channels are global to a Redis server (the /N in REDIS_URL does not
     scope them): events of another deployment's room with the same id and seq
