@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import time
 
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
+from django.conf import settings
+from django.core.cache import cache
+
+from chatserver.redis_client import channel_prefix, shared_redis
 
 from .errors import RateLimited
 
 
 def _count(cache_key: str, n: int, ttl: int) -> int:
-    redis_client = _redis_client()
-    if redis_client is not None:
-        # INCRBY + EXPIRE NX in one round trip (Django's incr() costs two).
-        pipe = redis_client.pipeline(transaction=False)
-        pipe.incrby(cache.make_and_validate_key(cache_key), n)
-        pipe.expire(cache.make_and_validate_key(cache_key), ttl, nx=True)
+    if settings.REDIS_URL:
+        # INCRBY + EXPIRE NX in one round trip (Django's incr() costs two), on
+        # the process's shared client (see chatserver/redis_client.py).
+        key = f"{channel_prefix()}{cache_key}"
+        pipe = shared_redis().pipeline(transaction=False)
+        pipe.incrby(key, n)
+        pipe.expire(key, ttl, nx=True)
         return int(pipe.execute()[0])
     try:
         return cache.incr(cache_key, n)
@@ -28,13 +31,6 @@ def _count(cache_key: str, n: int, ttl: int) -> int:
         if cache.add(cache_key, n, ttl):
             return n
         return cache.incr(cache_key, n)
-
-
-def _redis_client():
-    backend = caches["default"]
-    if not isinstance(backend, RedisCache):
-        return None
-    return backend._cache.get_client(write=True)
 
 
 def hit(scope: str, key: object, rate: tuple[int, int]) -> None:

@@ -18,18 +18,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import hashlib
 import json
 import logging
 import os
 import secrets
-import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+
+from chatserver.redis_client import channel_prefix, shared_redis
 
 from .db import db
 
@@ -44,27 +43,6 @@ ROOM_LINGER = 30.0  # keep an empty room's subscription this long (reconnect sto
 PRESENCE_TICK = float(os.environ.get("CHAT_PRESENCE_TICK", "1"))
 # A user whose last socket closed stays "online" this long (reloads, reconnects).
 OFFLINE_GRACE = float(os.environ.get("CHAT_PRESENCE_GRACE", "8"))
-
-
-@functools.lru_cache(maxsize=8)
-def _namespace(database_name: str, explicit: str) -> str:
-    if explicit:
-        return explicit
-    digest = hashlib.sha256(database_name.encode()).hexdigest()[:10]
-    return f"chat:{digest}:"
-
-
-def channel_prefix() -> str:
-    """The start of every pub/sub channel name of this deployment.
-
-    Redis pub/sub channels are global to a Redis server: the /N database number
-    in REDIS_URL does not scope them. Two deployments (or test runs) sharing a
-    Redis would otherwise hear each other's chat:room:<id> events, and room ids
-    and seqs of different databases collide. So the names carry the database
-    they belong to (its name; CHAT_REDIS_PREFIX sets the prefix explicitly).
-    """
-    return _namespace(str(settings.DATABASES["default"]["NAME"]),
-                      os.environ.get("CHAT_REDIS_PREFIX", ""))
 
 
 class RoomChannel:
@@ -555,27 +533,9 @@ class Hub:
 
 hub = Hub()
 
-_sync_redis_client = None
-_sync_redis_lock = threading.Lock()
-
-
-def _sync_redis():
-    """One client for every thread: its connection pool is thread-safe, and REST
-    requests run in a new thread each, so a per-thread client reconnected per post."""
-    global _sync_redis_client
-    if _sync_redis_client is None:
-        with _sync_redis_lock:
-            if _sync_redis_client is None:
-                import redis
-
-                _sync_redis_client = redis.Redis.from_url(settings.REDIS_URL,
-                                                          socket_timeout=2.0)
-    return _sync_redis_client
-
-
 def _redis_publish(channel: str, text: str) -> None:
     try:
-        _sync_redis().publish(channel, text)
+        shared_redis().publish(channel, text)
     except Exception:
         # The event is committed; sockets will find it when they resume.
         log.exception("publish to %s failed", channel)
@@ -591,7 +551,7 @@ def publish_rooms(events: list[tuple[int, int, str, int, str]]) -> None:
     if settings.REDIS_URL:
         prefix = channel_prefix()
         try:
-            pipe = _sync_redis().pipeline(transaction=False)
+            pipe = shared_redis().pipeline(transaction=False)
             for room_id, seq, etype, target, frame in events:
                 pipe.publish(f"{prefix}room:{room_id}", f"{room_id}|{seq}|{etype}|{target}|{frame}")
             pipe.execute()
