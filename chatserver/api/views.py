@@ -22,6 +22,7 @@ from chatserver.chat import actions, ratelimit, selectors
 from chatserver.chat.errors import InvalidInput
 from chatserver.chat.payloads import user_full
 from chatserver.realtime.hub import hub
+from chatserver.realtime.writer import post_queue
 from chatserver.search import search_messages
 from chatserver.siteadmin import lockout
 
@@ -243,10 +244,10 @@ class MessagesView(APIView):
         responses={201: dict, 200: dict})
     def post(self, request: Request, room_id: int) -> Response:
         data = _data(request)
-        result = actions.post_message(actor=actor(request), room_id=room_id,
-                                      body=data.get("body"),
-                                      client_msg_id=data.get("client_msg_id"),
-                                      thread_id=data.get("thread_id"))
+        # Joins the sockets' group commit when a server loop runs (realtime/writer.py).
+        result = post_queue.post_from_thread(actions.PostRequest(
+            actor=actor(request), room_id=room_id, body=data.get("body"),
+            client_msg_id=data.get("client_msg_id"), thread_id=data.get("thread_id")))
         return Response(result.message, status=201 if result.created else 200)
 
 

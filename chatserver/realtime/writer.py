@@ -8,6 +8,9 @@ with the backlog, and the cost per message falls (see `python -m bench write`).
 
 SQLite has one writer, so one batch runs at a time; PostgreSQL runs up to
 CHAT["WRITE_CONCURRENCY"] batches side by side.
+
+REST posts join the same batches: the HTTP worker thread hands its send to the
+server's event loop (`post_from_thread`) and waits for the answer.
 """
 
 from __future__ import annotations
@@ -33,14 +36,29 @@ class PostQueue:
         self.pending: list[Waiter] = []
         self.running = 0
 
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The server's event loop, where batches are formed (chatserver/asgi.py)."""
+        if self.loop is not loop:
+            self.loop, self.pending, self.running = loop, [], 0
+
+    def post_from_thread(self, request: actions.PostRequest) -> actions.PostResult:
+        """Post from a worker thread through the loop's batches, or directly when
+        no server loop runs (management commands, tests without a server)."""
+        loop = self.loop
+        if loop is None or loop.is_closed() or not loop.is_running() or _on_loop(loop):
+            return actions.post_message(actor=request.actor, room_id=request.room_id,
+                                        body=request.body,
+                                        client_msg_id=request.client_msg_id,
+                                        thread_id=request.thread_id)
+        return asyncio.run_coroutine_threadsafe(self.post(request), loop).result()
+
     @staticmethod
     def concurrency() -> int:
         return 1 if settings.IS_SQLITE else int(settings.CHAT["WRITE_CONCURRENCY"])
 
     async def post(self, request: actions.PostRequest) -> actions.PostResult:
         loop = asyncio.get_running_loop()
-        if self.loop is not loop:  # a new event loop (tests): forget the old one's state
-            self.loop, self.pending, self.running = loop, [], 0
+        self.bind(loop)  # a new event loop (tests) forgets the old one's state
         future: asyncio.Future = loop.create_future()
         self.pending.append((request, future))
         self._start_batches()
@@ -73,6 +91,13 @@ class PostQueue:
         finally:
             self.running -= 1
             self._start_batches()
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
 
 
 post_queue = PostQueue()

@@ -66,3 +66,29 @@ async def test_concurrent_sends_share_commits_and_lose_nothing(live, users):
     # the client's full receive buffer does not hold up the closing handshake.
     await asyncio.gather(*(ws.drain(0.3) for ws in sockets))
     await asyncio.gather(*(ws.close() for ws in (listener, *sockets)))
+
+
+async def test_concurrent_rest_posts_join_the_group_commit(live, users):
+    from .helpers import Api
+
+    people = await users(*[f"gr{i}" for i in range(12)])
+    owner = people[0]
+    room = await sync_to_async(actions.create_room)(actor=owner, name="rest-group-commit")
+    await sync_to_async(actions.invite)(actor=owner, room_id=room.id,
+                                        user_ids=[u.id for u in people[1:]])
+    await sync_to_async(room.refresh_from_db)()
+    start = room.last_seq
+
+    async def post_all(user):
+        async with Api(live, user) as api:
+            return await asyncio.gather(*(api.post(room.id, f"{user.username} {n}",
+                                                   cmid=f"{user.username}-{n}")
+                                          for n in range(5)))
+
+    posted = [m for ms in await asyncio.gather(*(post_all(u) for u in people)) for m in ms]
+    total = len(people) * 5
+    assert sorted(m["seq"] for m in posted) == list(range(start + 1, start + total + 1))
+    stamps = await sync_to_async(lambda: list(
+        Message.objects.filter(room_id=room.id).values_list("created_at", flat=True)))()
+    assert len(stamps) == total
+    assert len(set(stamps)) < total  # some posts shared a transaction
