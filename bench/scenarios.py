@@ -32,7 +32,7 @@ PRESETS: dict[str, dict[str, Any]] = {
                      room_size=None, rooms_per_client=1),
     "big-room-1k": dict(clients=1000, senders=5, rate=1.0, duration=30, warmup=5,
                         room_size=None, rooms_per_client=1),
-    "many-rooms": dict(clients=2000, senders=400, rate=1.0, duration=30, warmup=5,
+    "many-rooms": dict(clients=2000, senders=440, rate=1.0, duration=30, warmup=5,
                        room_size=50, rooms_per_client=5),
     "throughput": dict(clients=200, senders=200, rate=500.0, duration=20, warmup=3,
                        room_size=2, rooms_per_client=1, window=2),
