@@ -248,3 +248,39 @@ def test_a_room_admin_creates_a_webhook_and_its_posts_show_live(live, make_user,
     assert not Message.objects.filter(room=room, body__contains="late").exists()
     assert AuditEntry.objects.filter(action="webhook.created", room=room).count() == 1
     assert AuditEntry.objects.filter(action="webhook.revoked", room=room).count() == 1
+
+
+def test_bots_paused_and_resumed_by_an_admin_and_enabled_in_a_room(live, make_user, open_page,
+                                                                  console):
+    from bots.models import BotState
+
+    ada = make_user("ada", role="admin")
+    room = actions.create_room(actor=ada, name="helpdesk")
+    page = open_page("ada")
+    sign_in(page, live, "ada")
+    open_admin(page, "bots")
+    bot_rows = page.get_by_test_id("admin-bot-list").locator("li")
+    expect(bot_rows.first).to_be_visible()
+    helper = User.objects.get(username="help", is_bot=True)
+    row = page.get_by_test_id(f"admin-bot-{helper.id}")
+    expect(row).to_have_attribute("data-paused", "false")
+    row.get_by_test_id("bot-pause").click()
+    expect(row).to_have_attribute("data-paused", "true")
+    assert BotState.objects.get(bot=helper).paused
+    row.get_by_test_id("bot-resume").click()
+    expect(row).to_have_attribute("data-paused", "false")
+    assert not BotState.objects.get(bot=helper).paused
+
+    # In the room's settings: enable the bot there, then disable it again.
+    open_room(page, room.id)
+    page.get_by_test_id("room-settings-button").click()
+    in_room = page.get_by_test_id("room-settings").get_by_test_id(f"room-bot-{helper.id}")
+    expect(in_room).to_have_attribute("data-enabled", "false")
+    in_room.get_by_test_id("room-bot-toggle").click()
+    expect(in_room).to_have_attribute("data-enabled", "true")
+    assert Membership.objects.filter(room=room, user=helper).exists()
+    in_room.get_by_test_id("room-bot-toggle").click()
+    expect(in_room).to_have_attribute("data-enabled", "false")
+    assert not Membership.objects.filter(room=room, user=helper).exists()
+    actions_seen = set(AuditEntry.objects.filter(actor=ada).values_list("action", flat=True))
+    assert {"bot.paused", "bot.resumed", "bot.enabled", "bot.disabled"} <= actions_seen
