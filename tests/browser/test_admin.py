@@ -7,6 +7,7 @@ to the hook shows up live; deliveries and replay) and bots in a room."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
@@ -159,7 +160,7 @@ def test_an_admin_changes_a_role_deactivates_and_reads_the_audit_log(live, make_
     assert href and "format=csv" in href and "action=user." in href, href
     with page.expect_download() as dl:
         page.get_by_test_id("audit-export-csv").click()
-    text = open(dl.value.path(), encoding="utf-8").read()
+    text = Path(dl.value.path()).read_text(encoding="utf-8")
     assert "user.role_changed" in text and "user.deactivated" in text
     assert "room.created" not in text
 
@@ -192,7 +193,7 @@ def test_rooms_page_lists_private_rooms_and_an_audited_join(live, make_user, ope
 
     with page.expect_download() as dl:
         row.get_by_test_id("admin-room-export").click()
-    lines = open(dl.value.path(), encoding="utf-8").read()
+    lines = Path(dl.value.path()).read_text(encoding="utf-8")
     assert "the plan is hidden" in lines
 
     row.get_by_test_id("admin-room-open").click()
