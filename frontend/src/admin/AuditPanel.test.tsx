@@ -35,6 +35,10 @@ describe('AuditPanel', () => {
     expect(csv.searchParams.get('since')).toBe(last.params.get('since'));
     expect(screen.getByTestId('audit-entry').getAttribute('data-action')).toBe('user.deactivated');
     expect(screen.getByTestId('audit-entry').textContent).toContain('10.0.0.1');
+    // Clicking an actor narrows the log to them.
+    fireEvent.click(screen.getByTestId('audit-pick-actor'));
+    expect((screen.getByTestId('audit-actor') as HTMLInputElement).value).toBe('1');
+    await waitFor(() => expect(calls.filter((c) => c.path === '/admin/audit').at(-1)!.params.get('actor')).toBe('1'));
   });
 
   it('shows a bad filter as the server words it', async () => {

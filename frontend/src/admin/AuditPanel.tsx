@@ -71,9 +71,22 @@ export function AuditPanel({ api }: { api: AdminApi }) {
             {(entries ?? []).map((e) => (
               <tr key={e.id} data-testid="audit-entry" data-action={e.action} data-target={e.target}>
                 <td>{when(e.at)}</td>
-                <td>{e.actor_username ?? '—'}</td>
+                <td>
+                  {e.actor != null ? (
+                    <button type="button" className="link-button" title="Only this actor" onClick={() => setFilters({ ...filters, actor: String(e.actor) })} data-testid="audit-pick-actor">
+                      {e.actor_username ?? e.actor}
+                    </button>
+                  ) : '—'}
+                </td>
                 <td><code>{e.action}</code></td>
-                <td>{e.target}{e.room != null && <span className="muted"> (room {e.room})</span>}</td>
+                <td>
+                  {e.target}
+                  {e.room != null && (
+                    <button type="button" className="link-button muted" title="Only this room" onClick={() => setFilters({ ...filters, room: String(e.room) })} data-testid="audit-pick-room">
+                      room {e.room}
+                    </button>
+                  )}
+                </td>
                 <td className="wide-only">{e.ip ?? ''}</td>
                 <td className="wide-only small"><code>{e.detail == null ? '' : JSON.stringify(e.detail)}</code></td>
               </tr>
