@@ -217,6 +217,7 @@ def test_a_room_admin_creates_a_webhook_and_its_posts_show_live(live, make_user,
     url_box = settings.get_by_test_id("webhook-url")
     expect(url_box).to_have_value(re.compile(rf"^{re.escape(live.url)}/hooks/\S+$"))
     url = url_box.input_value()
+    expect(settings.get_by_test_id("webhook-token")).to_have_value(url.rsplit("/", 1)[1])
     hooks = settings.get_by_test_id("webhook-list").locator("li")
     expect(hooks).to_have_count(1)
     expect(hooks.first).to_contain_text("CI")

@@ -59,6 +59,7 @@ describe('RoomIntegrations', () => {
     fireEvent.change(screen.getByTestId('webhook-name'), { target: { value: ' CI ' } });
     fireEvent.submit(screen.getByTestId('webhook-create').closest('form')!);
     expect(((await screen.findByTestId('webhook-url')) as HTMLInputElement).value).toBe('http://chat.test/hooks/secret-token');
+    expect((screen.getByTestId('webhook-token') as HTMLInputElement).value).toBe('secret-token');
     expect(calls.find((c) => c.method === 'POST')?.body).toEqual({ name: 'CI', kind: 'incoming' });
     const row = await screen.findByTestId('webhook-4');
     expect(row.textContent).toContain('ab12…');

@@ -95,6 +95,9 @@ function RoomWebhooks({ api, roomId }: { api: AdminApi; roomId: number }) {
       {fresh?.url && (
         <OnceSecret label={`POST messages to (${fresh.name})`} value={fresh.url} testId="webhook-url" note="Shown only this once: the URL holds the token." />
       )}
+      {fresh?.token && (
+        <OnceSecret label="Token (the last part of the URL)" value={fresh.token} testId="webhook-token" note="Only its hash is kept: it cannot be shown again." />
+      )}
       <ul className="pick-list" data-testid="webhook-list">
         {hooks.map((h) => (
           <li key={h.id} data-testid={`webhook-${h.id}`} className="webhook-row">
