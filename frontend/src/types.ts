@@ -86,12 +86,14 @@ export interface SearchResult {
   room: SearchRoom;
   /** The matched words in <mark>, everything else escaped. */
   highlight: string;
+  /** The REST URL of the room around the message (the client opens its own hash route instead). */
+  link?: string;
 }
 
 export interface SearchPage {
   results: SearchResult[];
   next: string | null;
-  /** Words the server searched as plain words (unknown operators and the like). */
+  /** Sentences saying what was not searched as asked (an unknown operator searched as text, stop words). */
   hints?: string[];
 }
 

@@ -89,6 +89,10 @@ export function createApi(options: ApiOptions = {}) {
   };
 
   return {
+    /** Any call under the base (the admin area builds its own calls on it). */
+    request: call,
+    /** A query string from the set values (empty ones left out). */
+    query: qs,
     /**
      * False when the browser surely is not signed in (no csrftoken cookie: it
      * is set at sign-in), which spares a 401 (and its console line) on the

@@ -1,9 +1,11 @@
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import type { ChatSession } from '../app/session';
 import { describeError } from '../net/api';
-import { SessionContext, useChat } from './context';
+import { SessionContext, useChat, useRoute } from './context';
 import { Layout } from './Layout';
 import { LoginView } from './LoginView';
+
+const InvitePage = lazy(() => import('./InvitePage'));
 
 export function App({ session }: { session: ChatSession }) {
   return (
@@ -17,6 +19,7 @@ function Gate({ session }: { session: ChatSession }) {
   const me = useChat((s) => s.me);
   const connection = useChat((s) => s.connection);
   const [bootError, setBootError] = useState<string | null>(null);
+  const route = useRoute();
 
   useEffect(() => {
     let cancelled = false;
@@ -28,6 +31,13 @@ function Gate({ session }: { session: ChatSession }) {
     };
   }, [session]);
 
+  if (route.invite) {
+    return (
+      <Suspense fallback={<div className="splash" data-testid="loading">Loading…</div>}>
+        <InvitePage token={route.invite} />
+      </Suspense>
+    );
+  }
   if (me) return <Layout />;
   if (connection === 'signedOut') return <LoginView />;
   if (bootError) {

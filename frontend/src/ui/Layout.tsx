@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { roomHash } from '../app/route';
 import { roomOrder, totalUnread } from '../state/selectors';
 import { BrowseRooms } from './BrowseRooms';
@@ -13,6 +13,8 @@ import { SearchDialog } from './SearchDialog';
 import { Sidebar } from './Sidebar';
 import { ThreadPanel } from './ThreadPanel';
 import { Toasts } from './toast';
+
+const AdminArea = lazy(() => import('../admin/AdminArea'));
 
 export type ModalKind = 'browse' | 'create' | 'dm' | 'settings' | 'search';
 
@@ -30,12 +32,13 @@ export function Layout() {
     document.title = unread > 0 ? `(${unread}) Chat` : 'Chat';
   }, [unread]);
 
+  const adminTab = route.admin;
   // Without a room in the address, open the first one.
   useEffect(() => {
-    if (roomId != null) return;
+    if (roomId != null || adminTab) return;
     const first = roomOrder(session.state)[0];
     if (first != null) window.location.replace(roomHash(first));
-  }, [roomId, session]);
+  }, [roomId, adminTab, session]);
 
   const openThread = useCallback((rootId: number) => {
     if (roomId != null) setThread({ roomId, rootId });
@@ -83,7 +86,11 @@ export function Layout() {
       />
       <div className="drawer-scrim" onClick={() => setDrawerOpen(false)} aria-hidden="true" />
       <main className="main">
-        {roomId != null && roomKnown ? (
+        {adminTab ? (
+          <Suspense fallback={<div className="empty-main" data-testid="loading">Loading…</div>}>
+            <AdminArea tab={adminTab} onToggleSidebar={() => setDrawerOpen((o) => !o)} />
+          </Suspense>
+        ) : roomId != null && roomKnown ? (
           <RoomView
             key={roomId}
             roomId={roomId}

@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { lazy, Suspense, useEffect, useState, type FormEvent } from 'react';
 import { describeError } from '../net/api';
 import { canManageRoom } from '../state/selectors';
 import type { Room, User } from '../types';
@@ -6,7 +6,9 @@ import { useChat, useSession } from './context';
 import { Modal } from './Modal';
 import { UserPicker } from './UserPicker';
 
-/** Name, topic, visibility, archive and members of a room, for its admins. */
+const RoomIntegrations = lazy(() => import('../admin/RoomIntegrations'));
+
+/** Name, topic, visibility, archive, members, bots and webhooks of a room, for its admins. */
 export function RoomSettings({ roomId, onClose }: { roomId: number; onClose: () => void }) {
   const room = useChat((s) => s.rooms[roomId]);
   const me = useChat((s) => s.me);
@@ -21,6 +23,9 @@ export function RoomSettings({ roomId, onClose }: { roomId: number; onClose: () 
     <Modal title={`Settings of #${room.name}`} onClose={onClose} testId="room-settings">
       <DetailsForm room={room} />
       <Members room={room} />
+      <Suspense fallback={<p className="muted">Loading bots and webhooks…</p>}>
+        <RoomIntegrations roomId={room.id} />
+      </Suspense>
     </Modal>
   );
 }

@@ -92,7 +92,7 @@ describe('SearchDialog', () => {
   it('asks for the newest first, pages with the cursor, and reports plain-word hints', async () => {
     const { type, asked } = setup([
       { body: { results: [hit(1, '<mark>a</mark>')], next: null } },
-      { body: { results: [hit(3, '<mark>a</mark> 3')], next: 'c2', hints: ['color:red'] } },
+      { body: { results: [hit(3, '<mark>a</mark> 3')], next: 'c2', hints: ['color: is not a search operator; it was searched as text.', 'Words too common to search for: the.'] } },
       { body: { results: [hit(2, '<mark>a</mark> 2')], next: null } },
     ]);
     type('a color:red');
@@ -100,7 +100,11 @@ describe('SearchDialog', () => {
     fireEvent.click(screen.getByTestId('search-sort-recent'));
     await waitFor(() => expect(asked).toHaveLength(2));
     expect(asked[1].get('sort')).toBe('recent');
-    expect(await screen.findByTestId('search-server-hints')).toHaveProperty('textContent', 'Searched as plain words: color:red');
+    const hints = await screen.findByTestId('search-server-hints');
+    expect([...hints.querySelectorAll('p')].map((p) => p.textContent)).toEqual([
+      'color: is not a search operator; it was searched as text.',
+      'Words too common to search for: the.',
+    ]);
     await waitFor(() => expect(screen.getAllByTestId('search-result').map((r) => r.getAttribute('data-message-id'))).toEqual(['3']));
     fireEvent.click(screen.getByTestId('search-more'));
     await waitFor(() =>

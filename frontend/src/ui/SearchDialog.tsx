@@ -263,9 +263,12 @@ export function SearchDialog({ onClose }: { onClose: () => void }) {
       {shown && text.trim() && (
         <>
           {shown.hints.length > 0 && (
-            <p className="muted search-server-hint" data-testid="search-server-hints">
-              Searched as plain words: {shown.hints.join(', ')}
-            </p>
+            <div className="muted search-server-hint" data-testid="search-server-hints">
+              {/* The server's own sentences (API.md, Search: hints), one per line. */}
+              {shown.hints.map((h, i) => (
+                <p key={i}>{h}</p>
+              ))}
+            </div>
           )}
           <p className="muted search-status" data-testid="search-status" aria-live="polite">
             {busy ? 'Searching…' : shown.items.length ? `${shown.items.length}${shown.next ? '+' : ''} results` : ''}

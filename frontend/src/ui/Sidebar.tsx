@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
-import { roomHash } from '../app/route';
+import { adminHash, roomHash } from '../app/route';
 import type { ChatState } from '../state/model';
-import { dmPartners, roomTitle, sidebarRooms } from '../state/selectors';
+import { dmPartners, isSiteAdmin, roomTitle, sidebarRooms } from '../state/selectors';
 import type { Room } from '../types';
 import { useChat, useSession } from './context';
 import { Icon } from './icons';
@@ -53,6 +53,11 @@ export function Sidebar({ currentRoomId, onNavigate, onOpenModal }: Props) {
         <span>Search messages</span>
         <kbd>Ctrl K</kbd>
       </button>
+      {isSiteAdmin(me) && (
+        <a href={adminHash()} className="admin-link" onClick={onNavigate} data-testid="open-admin">
+          Administration
+        </a>
+      )}
       <section className="sidebar-section">
         <div className="section-head">
           <h2>Rooms</h2>
