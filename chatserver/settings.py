@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "chatserver.audit",
     "chatserver.integrations",
     "bots",
+    "bots.builtin",
 ]
 
 MIDDLEWARE = [
