@@ -210,7 +210,16 @@ def page_mentions(message: dict[str, Any], names: list[str]) -> None:
 
 
 def on_alert_escalated(alert: Any, actor: User) -> None:
-    """integrations.alerts listener: an escalated alert pages the room's rotation."""
+    """integrations.alerts listener: an escalated alert pages the room's rotation.
+
+    It runs from transaction.on_commit, which on SQLite still holds the process's
+    writer lock (events.tx), so the paging (more writes) goes to the bot queue."""
+    from bots.runtime import runtime
+
+    runtime._enqueue(lambda: _page_for_alert(alert, actor))
+
+
+def _page_for_alert(alert: Any, actor: User) -> None:
     room = Room.objects.filter(id=alert.room_id).first()
     rotation = rotation_for_room(room)
     shift = on_call(rotation) if rotation else None
