@@ -263,6 +263,7 @@ CHAT: dict[str, Any] = {
     "BOT_FAILURE_LIMIT": int(os.environ.get("CHAT_BOT_FAILURE_LIMIT", "5")),
     "BOT_ROOM_RATE": _rate("CHAT_BOT_ROOM_RATE", "20/5"),
     "BOT_MUTE_SECONDS": int(os.environ.get("CHAT_BOT_MUTE_SECONDS", "300")),
+    "INCIDENT_QUIET_MINUTES": int(os.environ.get("CHAT_INCIDENT_QUIET_MINUTES", "30")),
 }
 
 LOGGING = {
