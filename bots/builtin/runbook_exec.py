@@ -105,11 +105,14 @@ def validate_value(name: str, spec: dict[str, Any], value: str) -> str:
         if found is None:
             raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
         return found
+    if spec.get("pattern"):  # the admin's pattern, but never an option or a control char
+        if (not re.fullmatch(spec["pattern"], value) or value.startswith("-")
+                or any(ord(c) < 32 for c in value) or len(value) > 1000):
+            raise ValueError(f"{name} must match {spec['pattern']} (and not start with -)")
+        return value
     if not re.fullmatch(SAFE_STR, value):
         raise ValueError(f"{name} may hold letters, digits and . _ : / @ + , = - "
                          f"(not first), at most 200 characters; {value!r} is refused")
-    if spec.get("pattern") and not re.fullmatch(spec["pattern"], value):
-        raise ValueError(f"{name} must match {spec['pattern']}")
     return value
 
 
