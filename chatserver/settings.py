@@ -259,7 +259,12 @@ CHAT: dict[str, Any] = {
     "WEBHOOK_ALLOW_NETS": env_list("CHAT_WEBHOOK_ALLOW_NETS"),
     # Bots (docs/bots.md): classes to load ("module:Class", comma-separated),
     # failures in a row before a bot is paused, posts per room before it is muted.
-    "BOTS": env_list("CHAT_BOTS", "bots.builtin.help:HelpBot"),
+    "BOTS": env_list("CHAT_BOTS", ",".join([
+        "bots.builtin.help:HelpBot", "bots.builtin.oncall:OncallBot",
+        "bots.builtin.incident:IncidentBot", "bots.builtin.alerts:AlertsBot",
+        "bots.builtin.remind:RemindBot", "bots.builtin.poll:PollBot",
+        "bots.builtin.runbook:RunbookBot", "bots.builtin.deploy:DeployBot",
+        "bots.builtin.status:StatusBot"])),
     "BOT_FAILURE_LIMIT": int(os.environ.get("CHAT_BOT_FAILURE_LIMIT", "5")),
     "BOT_ROOM_RATE": _rate("CHAT_BOT_ROOM_RATE", "20/5"),
     "BOT_MUTE_SECONDS": int(os.environ.get("CHAT_BOT_MUTE_SECONDS", "300")),
