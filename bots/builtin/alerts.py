@@ -54,7 +54,7 @@ class AlertsBot(Bot):
         lines = []
         for a in rows:
             marks = []
-            if a.acked_by_id:
+            if a.acked_by is not None:
                 marks.append(f"acked by @{a.acked_by.username}")
             if a.silenced_until and a.silenced_until > alert_objects.timezone.now():
                 marks.append("silenced")

@@ -28,7 +28,7 @@ class DeployBot(Bot):
 
     @command(f"deploy <service> <env:choice({ENVS})> [--ref=<str>] [--force]",
              examples=["deploy api staging", "deploy web production --ref v1.4.2"],
-             approve=lambda a: a.env == "production",
+             approve=lambda a: a["env"] == "production",
              when=[(lambda a: bool(a.get("force")), "room:admin")], timeout="1h")
     def deploy(self, ctx, service, env, ref="main", force=False):
         """Deploy a service to an environment (production needs a second person)."""
@@ -59,7 +59,8 @@ class DeployBot(Bot):
         else:
             raise CommandError(f"Deploy of {service}@{ref} to {env} failed.")
 
-    @command(f"lock <env:choice({ENVS})> [<reason:rest>]", examples=["lock production db migration"])
+    @command(f"lock <env:choice({ENVS})> [<reason:rest>]",
+             examples=["lock production db migration"])
     def lock(self, ctx, env, reason=None):
         """Hold an environment: nobody else deploys there until you unlock it."""
         entry = {"user_id": ctx.caller.id, "username": ctx.caller.username,

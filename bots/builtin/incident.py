@@ -10,6 +10,7 @@ A schedule nudges incident rooms that have been quiet for a while.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import timedelta
 
 from django.conf import settings
@@ -71,16 +72,12 @@ def _duration(delta: timedelta) -> str:
 def _refresh(ctx, incident: Incident) -> None:
     """Edit the summary message in place and mirror the headline in the topic."""
     if incident.summary_message_id:
-        try:
+        with suppress(CommandError):  # deleted: the timeline still has everything
             ctx.edit(incident.summary_message_id, summary(incident))
-        except CommandError:
-            pass  # deleted: the next timeline still has everything
-    try:
-        actions.update_room(actor=ctx.caller, room_id=incident.room_id, changes={
+    with suppress(ChatError):  # only room admins may change the topic; fine without
+        actions.update_room(actor=ctx.caller, room_id=ctx.room.id, changes={
             "topic": f"{incident.label} · {incident.sev.upper()} · {incident.status} · "
                      f"{incident.title}"[:250]})
-    except ChatError:
-        pass  # only room admins may change the topic; the summary message is enough
 
 
 class IncidentBot(Bot):
@@ -141,11 +138,9 @@ class IncidentBot(Bot):
         _refresh(ctx, incident)
         ctx.reply(f"📣 {incident.label} status: {text}")
         if incident.declared_in_id and incident.declared_in_id != incident.room_id:
-            try:
+            with suppress(CommandError):  # the caller cannot post there: neither does the bot
                 ctx.send(incident.declared_in_id, f"📣 {incident.label} ({incident.title}): "
                                                   f"{text}")
-            except CommandError:
-                pass  # the caller cannot post there, so neither does the bot
 
     @command(f"sev <sev:choice({SEVS})>", examples=["sev sev1"])
     def sev(self, ctx, sev):
@@ -194,11 +189,9 @@ class IncidentBot(Bot):
         ctx.reply(f"✅ {incident.label} resolved after {took}. "
                   "`@incident timeline` writes the post-incident timeline.")
         if incident.declared_in_id and incident.declared_in_id != incident.room_id:
-            try:
+            with suppress(CommandError):
                 ctx.send(incident.declared_in_id, f"✅ {incident.label} ({incident.title}) "
                                                   f"resolved after {took}.")
-            except CommandError:
-                pass
 
     @command("timeline", readonly=True, run="room:member", ask="room:member")
     def timeline(self, ctx):
@@ -216,6 +209,7 @@ class IncidentBot(Bot):
         quiet = timedelta(minutes=settings.CHAT.get("INCIDENT_QUIET_MINUTES", 30))
         now = svc.now()
         for incident in Incident.objects.exclude(status="resolved").exclude(room=None):
+            assert incident.room_id is not None
             last = (Message.objects.filter(room_id=incident.room_id, author__is_bot=False,
                                            deleted=False)
                     .order_by("-seq").values_list("created_at", flat=True).first())
@@ -240,7 +234,7 @@ def build_timeline(incident: Incident, bot: User) -> str:
     rows: list[tuple] = []
     for ev in incident.events.select_related("actor"):
         rows.append((ev.created_at, 0, f"**{ev.kind}** — {ev.text}"))
-    msgs = (Message.objects.filter(room_id=incident.room_id, deleted=False, thread_root=None)
+    msgs = (Message.objects.filter(room=incident.room, deleted=False, thread_root=None)
             .select_related("author").order_by("seq"))
     for m in msgs[:2000]:
         body = " ".join(m.body.split())

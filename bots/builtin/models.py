@@ -123,12 +123,12 @@ class Incident(models.Model):
     last_nudged_at = models.DateTimeField(null=True, blank=True)
     timeline = models.TextField(blank=True)
 
+    def __str__(self) -> str:
+        return f"{self.label} {self.title}"
+
     @property
     def label(self) -> str:
         return f"INC-{self.pk}"
-
-    def __str__(self) -> str:
-        return f"{self.label} {self.title}"
 
 
 class IncidentEvent(models.Model):
@@ -141,6 +141,9 @@ class IncidentEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.text[:50]}"
 
 
 class Reminder(models.Model):
@@ -156,6 +159,9 @@ class Reminder(models.Model):
     tz = models.CharField(max_length=64, default="UTC")
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"reminder {self.pk} at {self.due_at}"
 
 
 class RunbookAction(models.Model):
@@ -179,6 +185,9 @@ class RunbookAction(models.Model):
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return self.name
+
     def clean(self) -> None:
         from .runbook_exec import check_action
 
@@ -186,9 +195,6 @@ class RunbookAction(models.Model):
             check_action(self)
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class StatusEndpoint(models.Model):
@@ -222,3 +228,6 @@ class BotHookToken(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"hook token of @{self.bot_name} ({self.token_hint}…)"

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from bots.context import _check_may_dm
 from bots.sdk import Bot, CommandError, command, every
-from chatserver.chat.errors import ChatError
 from chatserver.accounts.models import User
+from chatserver.chat.errors import ChatError
 
 from . import oncall_service as svc
 from .models import Override, Page, Rotation

@@ -20,8 +20,8 @@ MAX_OPTIONS = 10
 def render(poll_id: int, poll: dict) -> str:
     votes = poll["votes"]
     total = len(votes)
-    head = "📊 **Poll #%d%s: %s**" % (poll_id, " (closed)" if poll["closed"] else "",
-                                     poll["question"])
+    closed = " (closed)" if poll["closed"] else ""
+    head = f"📊 **Poll #{poll_id}{closed}: {poll['question']}**"
     lines = [head]
     for i, option in enumerate(poll["options"], 1):
         n = sum(1 for v in votes.values() if v == i - 1)

@@ -70,11 +70,11 @@ def parse_when(spec: str, now: datetime, tz: str) -> tuple[datetime, str, str]:
     if m := re.match(rf"(?:at\s+)?(\d{{4}}-\d{{2}}-\d{{2}})\s+{CLOCK}(?:\s+|$)(.*)$", low,
                      re.DOTALL):
         try:
-            day = datetime.strptime(m.group(1), "%Y-%m-%d").date()
+            year, month, mday = (int(x) for x in m.group(1).split("-"))
+            hour, minute = _clock(m.group(2), m.group(3), m.group(4))
+            due = datetime(year, month, mday, hour, minute, tzinfo=zone)
         except ValueError:
             raise UsageError(f"{m.group(1)} is not a date.") from None
-        hour, minute = _clock(m.group(2), m.group(3), m.group(4))
-        due = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
         if due <= now:
             raise UsageError("That time has passed.")
         return due, "", spec[m.start(5):]
@@ -115,7 +115,8 @@ class RemindBot(Bot):
         self._create(ctx, None, spec)
 
     @command("room <where:room> <spec:rest>",
-             examples=["#ops at 17:00 deploy freeze starts", "room #ops every weekday 9:30 stand-up"])
+             examples=["#ops at 17:00 deploy freeze starts",
+                       "room #ops every weekday 9:30 stand-up"])
     def room(self, ctx, where, spec):
         """Remind a room (you must be able to post there, and @remind must be in it)."""
         try:
@@ -179,7 +180,7 @@ class RemindBot(Bot):
                 if r.room is None:
                     ctx.dm(r.created_by, f"⏰ Reminder: {r.text}")
                 else:
-                    access.check_post(r.created_by, access.access_room(r.created_by, r.room_id))
-                    ctx.send(r.room_id, f"⏰ Reminder from @{r.created_by.username}: {r.text}")
+                    access.check_post(r.created_by, access.access_room(r.created_by, r.room.id))
+                    ctx.send(r.room.id, f"⏰ Reminder from @{r.created_by.username}: {r.text}")
             except (ChatError, CommandError):
                 Reminder.objects.filter(id=r.id).update(active=False)  # no longer allowed

@@ -101,6 +101,12 @@ def execute(ctx, action: RunbookAction, given: dict[str, str], *, title: str) ->
     return result.exit_code
 
 
+def _param_usage(name: str, spec: dict) -> str:
+    kind = "|".join(spec["choices"]) if spec.get("type") == "choice" else spec.get("type", "str")
+    optional = not spec.get("required", True) or "default" in spec
+    return f"{name}=<{kind}>" + ("?" if optional else "")
+
+
 class RunbookBot(Bot):
     """Run the allow-listed operations actions admins defined (no shell, typed params)."""
 
@@ -115,9 +121,7 @@ class RunbookBot(Bot):
             raise CommandError("No actions yet; an admin can define them.")
         lines = []
         for a in actions:
-            params = " ".join(f"{n}=<{'|'.join(s['choices']) if s.get('type') == 'choice' else s.get('type', 'str')}>"
-                              + ("" if s.get("required", True) and "default" not in s else "?")
-                              for n, s in (a.params or {}).items())
+            params = " ".join(_param_usage(n, s) for n, s in (a.params or {}).items())
             flags = " (needs approval)" if a.needs_approval else ""
             lines.append(f"- `{a.name}` {params}".rstrip() + f" — {a.description}{flags}")
         ctx.reply("\n".join(lines))

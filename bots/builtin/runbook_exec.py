@@ -10,6 +10,7 @@ through a callback at a bounded rate; long output keeps its head and tail.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import selectors
@@ -79,8 +80,8 @@ def check_action(action: Any) -> None:
         raise ValueError("cwd must be an absolute path")
     if not 1 <= int(action.timeout_seconds) <= 3600:
         raise ValueError("timeout_seconds is between 1 and 3600")
-    from bots.sdk import _principals
     from bots.grammar import GrammarError
+    from bots.sdk import _principals
 
     if action.run_policy:
         try:
@@ -171,7 +172,8 @@ def run(argv: list[str], *, cwd: str | None, env: dict[str, str], timeout: float
     """Run argv (no shell), calling on_output(all output so far) at most every `every` s."""
     started = time.monotonic()
     try:
-        proc = subprocess.Popen(argv, cwd=cwd or None, env=env, stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(argv, cwd=cwd or None, env=env,  # noqa: S603 (validated argv)
+                                stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 start_new_session=True, shell=False)
     except OSError as exc:
@@ -225,8 +227,6 @@ def run(argv: list[str], *, cwd: str | None, env: dict[str, str], timeout: float
 
 
 def _kill(proc: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     proc.wait()

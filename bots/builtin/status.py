@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -115,7 +116,5 @@ class StatusBot(Bot):
             e.save(update_fields=["last_status", "last_latency_ms", "last_error",
                                   "last_checked_at", "up", "failures"])
             if note and e.room_id:
-                try:
+                with suppress(CommandError):  # the bot is not in that room
                     ctx.send(e.room_id, note)
-                except CommandError:
-                    pass  # the bot is not in that room

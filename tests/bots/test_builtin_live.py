@@ -14,8 +14,15 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connections
 
-from bots.builtin.models import Incident, Page, Reminder, Rotation, RotationMember
-from bots.builtin.models import RunbookAction, StatusEndpoint
+from bots.builtin.models import (
+    Incident,
+    Page,
+    Reminder,
+    Rotation,
+    RotationMember,
+    RunbookAction,
+    StatusEndpoint,
+)
 from chatserver.accounts.models import Role
 from chatserver.chat.models import Message
 from tests.integrations.test_alerts import ALERTMANAGER
