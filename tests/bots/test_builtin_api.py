@@ -113,3 +113,22 @@ def test_bot_webhook_door(botbox, client_for, make_user):
     client_for(admin).post(f"{API}/hook-tokens", {"bot": "watch"}, format="json")
     assert post("/hooks/bot/watch/ci", HTTP_X_BOT_TOKEN=token).status_code == 401
     assert StatusEndpoint.objects.count() == 0
+
+
+def test_admin_pages_validate_and_audit(make_user):
+    admin = make_user("root", role=Role.OWNER)
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    web = Client()
+    web.force_login(admin)
+    assert web.get("/django-admin/builtin_bots/rotation/add/").status_code == 200
+    r = web.post("/django-admin/builtin_bots/runbookaction/add/", {
+        "name": "bad", "argv": '["{prog}"]', "params": '{"prog": {"type": "str"}}',
+        "cwd": "", "env": "{}", "timeout_seconds": 60, "run_policy": "[]", "enabled": "on"})
+    assert r.status_code == 200 and b"argv[0]" in r.content  # the form shows the error
+    r = web.post("/django-admin/builtin_bots/runbookaction/add/", {
+        "name": "ok", "argv": '["/bin/true"]', "params": "{}", "cwd": "", "env": "{}",
+        "timeout_seconds": 60, "run_policy": "[]", "enabled": "on"})
+    assert r.status_code == 302, r.content[:2000]
+    assert RunbookAction.objects.get().name == "ok"
+    assert AuditEntry.objects.filter(action="bots.runbook_action.created").exists()
