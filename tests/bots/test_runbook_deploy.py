@@ -159,3 +159,38 @@ def test_deploy_locks_and_two_person_rule(botbox):
     ann.expect_ephemeral("cannot approve your own")
     ben.says(ops, f"@deploy approve {run_id}")
     ops.expect_bot(contains="🚀 Deployed web@main to production.")
+
+
+def test_cancel_kills_the_process(botbox):
+    import time
+
+    from bots.models import BotRun
+    from chatserver.chat import actions
+
+    box = botbox(RunbookBot)
+    ann = box.user("ann")
+    ops = box.room("ops", members=[ann], bots=["runbook"])
+    _action("sleepy", [PY, "-c", "import time; print('zzz', flush=True); time.sleep(60)"],
+            timeout_seconds=120)
+    started = time.monotonic()
+    actions.post_message(actor=ann.user, room_id=ops.id, body="@runbook run sleepy")
+    for _ in range(200):
+        run = BotRun.objects.filter(command="run", status="running").first()
+        if run is not None:
+            break
+        time.sleep(0.05)
+    assert run is not None
+    for _ in range(100):  # wait until the process has started
+        if any("▶️" in m.body for m in ops.bot_messages()):
+            break
+        time.sleep(0.05)
+    ann.says(ops, f"@runbook cancel {run.id}")
+    ops.expect_bot(contains="`run` was cancelled")
+    for _ in range(100):  # the worker thread kills the process and reports it
+        if any("✖️ cancelled" in m.body for m in ops.bot_messages()):
+            break
+        time.sleep(0.05)
+    final = ops.expect_bot(contains="✖️ cancelled")
+    assert "zzz" in final.body
+    assert time.monotonic() - started < 30  # killed, not waited for
+    assert BotRun.objects.get(id=run.id).status == "cancelled"
