@@ -192,6 +192,8 @@ def on_message_posted(message: dict[str, Any]) -> None:
 
 
 def page_mentions(message: dict[str, Any], names: list[str]) -> None:
+    from bots.context import _check_may_dm
+
     if oncall_bot() is None:
         return
     author = User.objects.filter(id=message["author"]["id"]).first()
@@ -205,6 +207,11 @@ def page_mentions(message: dict[str, Any], names: list[str]) -> None:
         shift = on_call(rotation) if rotation else None
         if shift is None:
             continue
+        if shift.user.id != author.id:
+            try:  # paged on the author's behalf: they must be allowed to DM that person
+                _check_may_dm(author, shift.user.id)
+            except ChatError:
+                continue
         page(target=shift.user, text=excerpt, by=author, room=room, rotation=rotation,
              thread_id=thread)
 

@@ -125,3 +125,16 @@ def test_oncall_mention_pages_whoever_is_on_call(botbox):
     assert not Message.objects.filter(room=quiet.room, author__is_bot=True).exists()
     a.says(ops, "@oncall-nosuch hello")  # unknown rotation: nothing happens
     assert Page.objects.count() == 2
+
+
+def test_guest_mention_reaches_only_people_they_share_a_room_with(botbox):
+    box = botbox(OncallBot)
+    gus = box.user("gus", role=Role.GUEST)
+    a, b = box.user("ann"), box.user("ben")
+    ops = box.room("ops", members=[gus, a], bots=["oncall"])
+    _rotation("far", [b])  # ben shares no room with the guest
+    _rotation("near", [a])
+    gus.says(ops, "@oncall-far help")
+    assert not _dm_bodies(b) and not Page.objects.exists()
+    gus.says(ops, "@oncall-near help")
+    assert any("help" in t for t in _dm_bodies(a))
