@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "chatserver.siteadmin",
     "bots",
     "chatserver.search",
+    "bots.builtin",
 ]
 
 MIDDLEWARE = [
@@ -284,7 +285,12 @@ CHAT: dict[str, Any] = {
     "WEBHOOK_ALLOW_NETS": env_list("CHAT_WEBHOOK_ALLOW_NETS"),
     # Bots (docs/bots.md): classes to load ("module:Class", comma-separated),
     # failures in a row before a bot is paused, posts per room before it is muted.
-    "BOTS": env_list("CHAT_BOTS", "bots.builtin.help:HelpBot"),
+    "BOTS": env_list("CHAT_BOTS", ",".join([
+        "bots.builtin.help:HelpBot", "bots.builtin.oncall:OncallBot",
+        "bots.builtin.incident:IncidentBot", "bots.builtin.alerts:AlertsBot",
+        "bots.builtin.remind:RemindBot", "bots.builtin.poll:PollBot",
+        "bots.builtin.runbook:RunbookBot", "bots.builtin.deploy:DeployBot",
+        "bots.builtin.status:StatusBot"])),
     "BOT_FAILURE_LIMIT": int(os.environ.get("CHAT_BOT_FAILURE_LIMIT", "5")),
     "BOT_ROOM_RATE": _rate("CHAT_BOT_ROOM_RATE", "20/5"),
     "BOT_MUTE_SECONDS": int(os.environ.get("CHAT_BOT_MUTE_SECONDS", "300")),
@@ -293,6 +299,7 @@ CHAT: dict[str, Any] = {
     "SEARCH_CONFIG": os.environ.get("CHAT_SEARCH_CONFIG", "english"),
     # Relevance ranking scores only the newest this-many matches (bounded latency).
     "SEARCH_RANK_CANDIDATES": int(os.environ.get("CHAT_SEARCH_RANK_CANDIDATES", "2000")),
+    "INCIDENT_QUIET_MINUTES": int(os.environ.get("CHAT_INCIDENT_QUIET_MINUTES", "30")),
 }
 
 LOGGING = {

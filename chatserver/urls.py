@@ -4,6 +4,8 @@ from django.http import FileResponse, HttpResponse, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from bots.builtin.hookview import bot_hook_view
+
 handler400 = "chatserver.api.errors.handler400"
 handler404 = "chatserver.api.errors.handler404"
 handler500 = "chatserver.api.errors.handler500"
@@ -30,6 +32,7 @@ urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include("chatserver.api.urls")),
+    path("hooks/bot/<str:bot>/<str:name>", bot_hook_view),
     path("hooks/", include("chatserver.integrations.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -3,6 +3,7 @@ import functools
 from django.urls import URLPattern, path
 
 from bots import views as bot_views
+from bots.builtin import api as builtin_api
 from chatserver.chat.ids import MAX_ID
 from chatserver.integrations import views as hook_views
 from chatserver.siteadmin import views as admin_views
@@ -50,6 +51,15 @@ urlpatterns = [
     path("rooms/<int:room_id>/bots", bot_views.RoomBotsView.as_view()),
     path("rooms/<int:room_id>/bots/<int:bot_id>", bot_views.RoomBotView.as_view()),
     path("search", views.SearchView.as_view()),
+    path("admin/bots/rotations", builtin_api.RotationsView.as_view()),
+    path("admin/bots/rotations/<int:item_id>", builtin_api.RotationView.as_view()),
+    path("admin/bots/runbook-actions", builtin_api.RunbookActionsView.as_view()),
+    path("admin/bots/runbook-actions/<int:item_id>", builtin_api.RunbookActionView.as_view()),
+    path("admin/bots/status-endpoints", builtin_api.StatusEndpointsView.as_view()),
+    path("admin/bots/status-endpoints/<int:item_id>",
+         builtin_api.StatusEndpointView.as_view()),
+    path("admin/bots/hook-tokens", builtin_api.HookTokensView.as_view()),
+    path("admin/bots/hook-tokens/<int:item_id>", builtin_api.HookTokenView.as_view()),
 ]
 
 

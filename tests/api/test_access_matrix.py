@@ -181,6 +181,15 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("GET", "api/v1/rooms/<int:room_id>/bots"): SEE,
     ("PUT", "api/v1/rooms/<int:room_id>/bots/<int:bot_id>"): room_admins_only(200),
     ("DELETE", "api/v1/rooms/<int:room_id>/bots/<int:bot_id>"): room_admins_only(204),
+    # Admin data of the built-in bots (bots/builtin/api.py); items: an id that does not exist.
+    **{(method, f"api/v1/admin/bots/{kind}"): SITE_ADMINS_ONLY if method == "GET"
+       else row(401, 403, 403, 403, 201, 403, 403, 403, 401)
+       for kind in ("rotations", "runbook-actions", "status-endpoints", "hook-tokens")
+       for method in ("GET", "POST")},
+    **{(method, f"api/v1/admin/bots/{kind}/<int:item_id>"):
+       row(401, 403, 403, 403, 404, 403, 403, 403, 401)
+       for kind in ("rotations", "runbook-actions", "status-endpoints", "hook-tokens")
+       for method in ("GET", "PATCH", "DELETE") if (kind, method) != ("hook-tokens", "PATCH")},
 }
 
 BODIES: dict[tuple[str, str], Any] = {
@@ -198,6 +207,13 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "api/v1/bots/<int:bot_id>"): {"paused": False},
     ("POST", "api/v1/admin/invites"): {"role": "member", "expires_in_hours": 24},
     ("PATCH", "api/v1/admin/settings"): {"retention_days": 30},
+    ("POST", "api/v1/admin/bots/rotations"): {"name": "matrix", "starts_on": "2024-01-01"},
+    ("POST", "api/v1/admin/bots/runbook-actions"): {"name": "matrix", "argv": ["/bin/true"]},
+    ("POST", "api/v1/admin/bots/status-endpoints"): {"name": "matrix",
+                                                     "url": "https://example.com/health"},
+    ("POST", "api/v1/admin/bots/hook-tokens"): {"bot": "help"},
+    **{("PATCH", f"api/v1/admin/bots/{kind}/<int:item_id>"): {"enabled": False}
+       for kind in ("rotations", "runbook-actions", "status-endpoints")},
 }
 
 
@@ -337,6 +353,7 @@ def build_request(key: tuple[str, str], world, kind: str | None, persona: str, *
         path = path.replace("<int:hook_id>", str(world["hooks"][kind]))
         path = path.replace("<int:delivery_id>", str(world["deliveries"][kind]))
     path = path.replace("<int:bot_id>", str(world["personas"]["bot"].id))
+    path = path.replace("<int:item_id>", str(MISSING_ID))
     path = path.replace("<str:emoji>", quote(THUMBS))
     path = path.replace("<int:invite_id>", str(world["invite_id"]))
     body = BODIES.get(key)
