@@ -201,9 +201,11 @@ class Runtime:
         """The chat hook: called on the writer's thread after commit. Returns at once."""
         if message.get("author", {}).get("is_bot") or message.get("deleted"):
             return  # bots never trigger bots
-        self._enqueue(lambda: self.handle_message(message))
+        self.enqueue(lambda: self.handle_message(message))
 
-    def _enqueue(self, job: Callable[[], None]) -> None:
+    def enqueue(self, job: Callable[[], None]) -> None:
+        """Run job on the bot dispatcher thread, off the caller's (e.g. a writer's
+        on_commit hook): for in-process listeners that must write or page."""
         with self._idle:
             self._pending += 1
         self._ensure_dispatcher()
@@ -241,7 +243,7 @@ class Runtime:
 
     def start(self) -> None:
         """Called once per server process: bot users, then the scheduler if needed."""
-        self._enqueue(self._start_now)
+        self.enqueue(self._start_now)
 
     def _start_now(self) -> None:
         bots = self.sync_users()

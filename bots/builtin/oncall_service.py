@@ -188,7 +188,7 @@ def on_message_posted(message: dict[str, Any]) -> None:
         return
     from bots.runtime import runtime
 
-    runtime._enqueue(lambda: page_mentions(message, sorted(names)))
+    runtime.enqueue(lambda: page_mentions(message, sorted(names)))
 
 
 def page_mentions(message: dict[str, Any], names: list[str]) -> None:
@@ -223,7 +223,7 @@ def on_alert_escalated(alert: Any, actor: User) -> None:
     writer lock (events.tx), so the paging (more writes) goes to the bot queue."""
     from bots.runtime import runtime
 
-    runtime._enqueue(lambda: _page_for_alert(alert, actor))
+    runtime.enqueue(lambda: _page_for_alert(alert, actor))
 
 
 def _page_for_alert(alert: Any, actor: User) -> None:

@@ -17,7 +17,10 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.db import connection, transaction
 
-_sqlite_writer = threading.Lock()
+# Re-entrant: Django runs on_commit callbacks as the atomic block exits, still
+# inside `with _sqlite_writer`, and a callback that writes through the actions
+# (a bot paging on-call when an alert escalates) takes it again on this thread.
+_sqlite_writer = threading.RLock()
 
 
 @contextmanager

@@ -138,3 +138,36 @@ def test_a_batch_that_loses_a_client_msg_id_race_falls_back_one_by_one(make_user
     room.refresh_from_db()
     seqs = list(RoomEvent.objects.filter(room=room).order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, room.last_seq + 1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_hook_may_write_again(make_user, make_room):
+    """on_commit callbacks run while the writer still holds the process's SQLite
+    writer lock; one that writes through the actions (a bot paging someone when an
+    alert escalates) must not wait for that lock forever."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from chatserver.events.tx import write_transaction
+
+    alice, bob = make_user("alice"), make_user("bob")
+    room = make_room(alice, members=[bob])
+    done = threading.Event()
+
+    def write_then_write_again():
+        try:
+            with write_transaction():
+                transaction.on_commit(lambda: actions.post_message(
+                    actor=bob, room_id=room.id, body="from the hook"))
+                actions.post_message(actor=alice, room_id=room.id, body="first")
+            done.set()
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=write_then_write_again, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert done.is_set(), "the commit hook's write deadlocked"
+    assert list(Message.objects.filter(room=room).order_by("seq").values_list(
+        "body", flat=True)) == ["first", "from the hook"]
