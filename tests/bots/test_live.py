@@ -214,9 +214,9 @@ async def test_two_schedulers_run_each_firing_once(start_server):
     """Both processes run a scheduler ticking every 1 s; SKIP LOCKED claims let only one
     of them take each firing, so the count follows the clock, not the process count."""
     env = {"CHAT_BOTS": "tests.bots.sample:TickBot"}
+    started = time.monotonic()  # the first scheduler ticks while the second starts
     start_server(env=env)
     start_server(env=env)
-    started = time.monotonic()
     await asyncio.sleep(4.5)
 
     def counts():
