@@ -195,6 +195,20 @@ class SyncContext:
             self.runtime.ephemeral(self.handle, self.caller.id, self.room.id, text,
                                    self.thread_id)
 
+    def search(self, q: str, *, sort: str = "relevance", cursor: str | None = None,
+               limit: int = 20):
+        """Search the history as the caller (only rooms the caller may read today;
+        with no caller, e.g. a schedule, as the bot). Same query syntax and result
+        shape as GET /api/v1/search; returns a SearchPage (results, next, hints).
+        Bad syntax raises CommandError with the reason."""
+        from chatserver.search import search_messages
+
+        try:
+            return search_messages(self.caller or self.bot_user, q, sort=sort, cursor=cursor,
+                                   limit=limit)
+        except ChatError as exc:
+            raise CommandError(exc.message) from None
+
     def progress(self, text: str) -> SyncProgress:
         """Post a message to edit in place as the work goes on."""
         self._writes_allowed()
@@ -277,6 +291,11 @@ class Context:
 
     async def ephemeral(self, text: str) -> None:
         await self._db(self._sync.ephemeral, text)
+
+    async def search(self, q: str, *, sort: str = "relevance", cursor: str | None = None,
+                     limit: int = 20):
+        return await self._db(lambda: self._sync.search(q, sort=sort, cursor=cursor,
+                                                        limit=limit))
 
     async def progress(self, text: str) -> Progress:
         message = await self._db(self._sync.progress, text)

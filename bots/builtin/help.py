@@ -42,3 +42,10 @@ class HelpBot(Bot):
                          f"({count} command{'s' if count != 1 else ''}){where}")
         lines.append("`@name help` lists a bot's commands; `@name help <command>` shows usage.")
         ctx.ephemeral("\n".join(lines))
+
+    @command("search", readonly=True, examples=["search"])
+    def search(self, ctx):
+        """How to search the history: the operators, with examples."""
+        from chatserver.search import SYNTAX_HELP
+
+        ctx.ephemeral(SYNTAX_HELP)
