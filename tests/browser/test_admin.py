@@ -104,7 +104,7 @@ def test_an_admin_changes_a_role_deactivates_and_reads_the_audit_log(live, make_
     expect(row).to_have_attribute("data-role", "member")
 
     # Filters: by name, by role.
-    page.get_by_test_id("admin-users-q").fill("bo")
+    page.get_by_test_id("admin-users-q").fill("bob")  # not "bo": @runbook matches that
     expect(page.get_by_test_id("admin-user-list").locator("tbody tr")).to_have_count(1)
     page.get_by_test_id("admin-users-q").fill("")
     page.get_by_test_id("admin-users-role").select_option("admin")
