@@ -13,9 +13,13 @@ def user_for_token(raw: str) -> User | None:
     """
     if not raw or len(raw) > 200:
         return None
-    token = (
-        ApiToken.objects.select_related("user").filter(digest=hash_token(raw)).first()
-    )
-    if token is None or not token.user.is_active:
-        return None
-    return token.user
+    # Every Bearer request runs this: one plain SQL statement, because building
+    # the equivalent select_related().first() was a quarter of a REST post's
+    # Python time (measured with py-spy under `wrk`).
+    users = list(User.objects.raw(
+        f"SELECT u.* FROM {User._meta.db_table} u "  # noqa: S608 - table names from models
+        f"JOIN {ApiToken._meta.db_table} t ON t.user_id = u.id "
+        "WHERE t.digest = %s AND u.is_active",
+        [hash_token(raw)],
+    ))
+    return users[0] if users else None
