@@ -201,6 +201,10 @@ class Runtime:
         """The chat hook: called on the writer's thread after commit. Returns at once."""
         if message.get("author", {}).get("is_bot") or message.get("deleted"):
             return  # bots never trigger bots
+        if (self._dm_cache.get(message["room"]) == 0
+                and not ADDRESS.match(message.get("body") or "")
+                and not any(h.cls.spec.listeners for h in self.bots().values())):
+            return  # plain chat in a room with no bot DM and no listeners: nothing to do
         self.enqueue(lambda: self.handle_message(message))
 
     def enqueue(self, job: Callable[[], None]) -> None:
