@@ -1,7 +1,9 @@
-"""OpenAPI postprocessing: document the error answers every operation can give.
+"""OpenAPI extensions: describe our two ways of signing in, so the schema at
+/api/v1/schema/ lists them (and the docs page offers an "Authorize" button);
+and a postprocessing hook documenting the error answers every operation can give.
 
 Every REST error has one shape (chatserver/api/errors.py), so instead of
-repeating it on each view this hook adds it once as the `Error` component and
+repeating it on each view the hook adds it once as the `Error` component and
 lists the error statuses on every operation that does not document them itself.
 Without it the schema promised only the success status, and a client generated
 from it (or schemathesis, tests/fuzz/) would treat a 404 as a broken server.
@@ -10,6 +12,35 @@ from it (or schemathesis, tests/fuzz/) would treat a 404 as a broken server.
 from __future__ import annotations
 
 from typing import Any
+
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "chatserver.accounts.authentication.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API token: from POST /api/v1/auth/login, or a bot's token.",
+        }
+
+
+class CsrfSessionScheme(OpenApiAuthenticationExtension):
+    target_class = "chatserver.accounts.authentication.CsrfSessionAuthentication"
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": settings.SESSION_COOKIE_NAME,
+            "description": "The browser session; writes also need the X-CSRFToken header.",
+        }
+
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
