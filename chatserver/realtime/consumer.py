@@ -16,6 +16,7 @@ from typing import Any
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http.request import split_domain_port, validate_host
 
 from chatserver.chat import actions
@@ -194,6 +195,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except ChatError as exc:
             await self.error(exc.code, exc.message, ref=ref,
                              fields=exc.fields or None, retry_after=exc.retry_after)
+        except (OperationalError, InterfaceError) as exc:
+            # The database is restarting or unreachable: nothing was written (the
+            # write is one transaction), so the client may resend the same frame.
+            log.warning("frame %s: database unavailable: %s", kind, str(exc).splitlines()[0])
+            await self.error("unavailable", "The database is unavailable; retry shortly.",
+                             ref=ref, retry_after=1.0)
         except Exception:
             log.exception("frame %s failed", kind)
             await self.error("server_error", "The server failed to handle this frame.", ref=ref)

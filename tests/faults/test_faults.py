@@ -10,55 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
-import time
-from pathlib import Path
 
 import pytest
-import redis
 import websockets
 from asgiref.sync import sync_to_async
 
 from chatserver.chat import actions
 from tests.conftest import requires_redis
-from tests.liveserver import free_port
 from tests.realtime.helpers import Api, collect, connect
-from tests.wsclient import WS
+
+from .tools import PrivateRedis, Sender
 
 pytestmark = [pytest.mark.live, pytest.mark.redis, requires_redis]
-
-
-class Sender:
-    """A client that sends numbered messages with client_msg_ids and resends
-    whatever was not acknowledged, as the web client's outbox does."""
-
-    def __init__(self, tag: str, room: int, count: int):
-        self.tag, self.room, self.count = tag, room, count
-        self.acked: dict[str, int] = {}  # client_msg_id -> message id
-        self.errors: list[str] = []
-
-    def cmid(self, i: int) -> str:
-        return f"{self.tag}-{i}"
-
-    async def send_all(self, ws: WS, pace: float = 0.0) -> None:
-        """Send every not-yet-acked message on this socket and read the acks;
-        stops quietly when the socket dies (the caller reconnects and calls again)."""
-        pending = [i for i in range(self.count) if self.cmid(i) not in self.acked]
-        try:
-            for i in pending:
-                await ws.send({"type": "message.send", "room": self.room,
-                               "body": f"{self.tag} {i}", "client_msg_id": self.cmid(i)})
-                if pace:
-                    await asyncio.sleep(pace)
-            while any(self.cmid(i) not in self.acked for i in pending):
-                frame = await ws.recv(15)
-                if frame.get("type") == "ack":
-                    self.acked[frame["client_msg_id"]] = frame["message"]["id"]
-                elif frame.get("type") == "error" and frame.get("ref"):
-                    self.errors.append(frame["code"])  # retried on the next round
-                    pending.remove(int(frame["ref"].rsplit("-", 1)[1]))
-        except (websockets.ConnectionClosed, OSError, TimeoutError):
-            return
 
 
 def assert_exactly_once(history: list[dict], senders: list[Sender]) -> None:
@@ -121,40 +84,6 @@ async def test_killed_server_process_clients_reconnect_to_the_other(start_server
     assert [f["seq"] for f in got] == list(range(last + 1, final + 1))
     for ws in (alice_ws, carol_ws2, bob_ws):
         await ws.close()
-
-
-class PrivateRedis:
-    """A redis-server of this test's own on a free port, stopped and started by PID."""
-
-    def __init__(self, workdir: Path):
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.dir = workdir
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> PrivateRedis:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-             "--appendonly", "no", "--dir", str(self.dir)],
-            stdout=(self.dir / "redis.log").open("ab"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                redis.Redis.from_url(self.url).ping()
-                return self
-            except redis.RedisError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
 
 
 @pytest.fixture
