@@ -229,6 +229,10 @@ SPECTACULAR_SETTINGS = {
     # Serve Swagger UI from our own static files: no CDN, works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "chatserver.api.schema.add_error_responses",
+    ],
 }
 
 # --- Chat limits (see docs/api.md) ----------------------------------------------------

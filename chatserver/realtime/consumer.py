@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from typing import Any
 
@@ -16,6 +17,7 @@ from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http.request import split_domain_port, validate_host
 
 from chatserver.chat import actions
@@ -169,6 +171,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except ValueError:
             await self.error("invalid_json", "The frame is not valid JSON.")
             return
+        except RecursionError:
+            await self.error("invalid_json", "The frame is nested too deeply.")
+            return
+        if SURROGATE_ESCAPE.search(text_data) and _has_lone_surrogate(frame):
+            # As for REST bodies (api/parsers.py): nothing can store one, and one
+            # echoed back in an error frame could not even be sent (not UTF-8).
+            await self.error("bad_frame", "The frame contains an unpaired UTF-16 "
+                                          "surrogate escape.")
+            return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             await self.error("bad_frame", "A frame is a JSON object with a string 'type'.")
             return
@@ -185,15 +196,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if handler is None:
             await self.error("unknown_type", f"Unknown frame type {kind[:40]!r}.")
             return
+        ref = _ref(frame)
         try:
             await handler(self, frame)
         except ChatError as exc:
-            await self.error(exc.code, exc.message, ref=frame.get("client_msg_id"),
+            await self.error(exc.code, exc.message, ref=ref,
                              fields=exc.fields or None, retry_after=exc.retry_after)
+        except (OperationalError, InterfaceError) as exc:
+            # The database is restarting or unreachable: nothing was written (the
+            # write is one transaction), so the client may resend the same frame.
+            log.warning("frame %s: database unavailable: %s", kind, str(exc).splitlines()[0])
+            await self.error("unavailable", "The database is unavailable; retry shortly.",
+                             ref=ref, retry_after=1.0)
         except Exception:
             log.exception("frame %s failed", kind)
-            await self.error("server_error", "The server failed to handle this frame.",
-                             ref=frame.get("client_msg_id"))
+            await self.error("server_error", "The server failed to handle this frame.", ref=ref)
 
     async def put(self, data: dict[str, Any]) -> None:
         if self.conn is not None:
@@ -293,6 +310,27 @@ class ChatConsumer(AsyncWebsocketConsumer):
         "ping": on_ping,
         "auth": on_auth_again,
     }
+
+
+# Only a \ud800-\udfff escape can put a lone surrogate into a decoded frame.
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(frame: Any) -> bool:
+    try:
+        json.dumps(frame, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _ref(frame: dict[str, Any]) -> str | int | None:
+    """The client_msg_id to echo in an error frame: only a plain id, never an
+    arbitrary JSON value the client put there."""
+    cmid = frame.get("client_msg_id")
+    if isinstance(cmid, bool) or not isinstance(cmid, str | int):
+        return None
+    return cmid[:200] if isinstance(cmid, str) else cmid
 
 
 def _room_id(frame: dict[str, Any]) -> int:

@@ -105,6 +105,20 @@ class SiteSettingsView(APIView):
         return Response(service.update_settings(actor=actor(request), changes=_data(request)))
 
 
+# ?format=json streams one JSON array of audit entries.
+AUDIT_EXPORT_JSON = inline_serializer("AuditExportEntry", many=True, fields={
+    "id": serializers.IntegerField(),
+    "at": serializers.DateTimeField(),
+    "actor": serializers.IntegerField(allow_null=True),
+    "actor_username": serializers.CharField(allow_null=True),
+    "action": serializers.CharField(),
+    "target": serializers.CharField(),
+    "room": serializers.IntegerField(allow_null=True),
+    "ip": serializers.CharField(allow_null=True),
+    "detail": serializers.DictField(),
+})
+
+
 class AuditExportView(APIView):
     def perform_content_negotiation(self, request, force=False):
         """?format= picks the export format here, not a DRF renderer (which would 404)."""
@@ -112,7 +126,7 @@ class AuditExportView(APIView):
 
     @extend_schema(parameters=[OpenApiParameter(p, str) for p in
                                ("format", "actor", "action", "room", "since", "until", "q")],
-                   responses={(200, "text/csv"): str, (200, "application/json"): str})
+                   responses={(200, "text/csv"): str, (200, "application/json"): AUDIT_EXPORT_JSON})
     def get(self, request: Request) -> StreamingHttpResponse:
         content_type, chunks = audit_selectors.export_lines(actor=actor(request),
                                                             params=request.query_params)

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from django.core.management.base import BaseCommand
 
 APP = "chatserver.asgi:application"
+
+# Messages uvicorn logs with a traceback at ERROR for what is a client's fault
+# (a text frame that is not UTF-8 gets close code 1007 anyway): any client
+# could fill the log with tracebacks and drown real errors (tests/fuzz/).
+CLIENT_FAULTS = ("Invalid UTF-8 sequence received from client.",)
+
+
+class ClientFaultFilter(logging.Filter):
+    """Turn uvicorn's tracebacks for client protocol faults into one warning line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage() in CLIENT_FAULTS:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info, record.exc_text = None, None
+        return True
 
 
 class Command(BaseCommand):
@@ -31,7 +47,7 @@ class Command(BaseCommand):
             return
         import uvicorn
 
-        uvicorn.run(
+        config = uvicorn.Config(
             APP,
             host=host,
             port=port,
@@ -47,3 +63,6 @@ class Command(BaseCommand):
             proxy_headers=True,
             server_header=False,
         )
+        # After Config: it (re)configures uvicorn's loggers.
+        logging.getLogger("uvicorn.error").addFilter(ClientFaultFilter())
+        uvicorn.Server(config).run()
