@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -24,6 +25,14 @@ def exception_handler(exc, context):
         resp = Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
         if exc.retry_after is not None:
             resp["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
+        return resp
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is restarting or unreachable; the write was one transaction,
+        # so nothing is half-written and the client may retry (same client_msg_id).
+        log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else exc)
+        resp = Response(error_body("unavailable", "The database is unavailable; retry shortly."),
+                        status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        resp["Retry-After"] = "1"
         return resp
     if isinstance(exc, RequestDataTooBig):
         return Response(error_body("too_large", "The request body is too large."),

@@ -19,6 +19,7 @@ import asyncio
 import logging
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from chatserver.chat import actions
 from chatserver.chat.errors import ChatError
@@ -76,7 +77,11 @@ class PostQueue:
         try:
             results = await db(actions.post_messages)([req for req, _ in batch])
         except Exception as exc:  # the whole batch failed (e.g. the database is down)
-            log.exception("writing a batch of %d messages failed", len(batch))
+            if isinstance(exc, OperationalError | InterfaceError):
+                log.warning("writing a batch of %d messages failed: database unavailable: %s",
+                            len(batch), str(exc).splitlines()[0] if str(exc) else exc)
+            else:
+                log.exception("writing a batch of %d messages failed", len(batch))
             for _, future in batch:
                 if not future.done():
                     future.set_exception(exc)
