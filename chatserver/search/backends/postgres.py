@@ -49,13 +49,20 @@ class PostgresBackend:
     def matches_nothing(self) -> bool:
         return self._nothing
 
-    @staticmethod
-    def _newest_first(plan: Plan) -> str:
+    def _newest_first(self, plan: Plan) -> str:
         """Walking the id index backwards finds the newest matches at once, unless a
         date bound puts them far back: the planner, assuming matches are spread
         evenly, would still walk from the end (47 ms instead of 4.5 ms at 100k
-        messages). `id + 0` makes it combine the text and date indexes instead."""
-        return "m.id + 0 DESC" if plan.upper_date_bound else "m.id DESC"
+        messages). `id + 0` makes it combine the text and date indexes instead.
+
+        The same holds for text plus a from:/has:/is: filter: the planner takes
+        the two as independent, but a filter may reject nearly every match of a
+        common word (`connection has:link`: none of 50,000), and the backwards
+        walk then reads all of them (669 ms at 1M). Intersecting the text index
+        with the filter's own index costs at most the sizes of the two."""
+        has_text = self.tsquery is not None or bool(plan.substrings)
+        combine = plan.upper_date_bound or (plan.selective_filter and has_text)
+        return "m.id + 0 DESC" if combine else "m.id DESC"
 
     def recent_ids(self, plan: Plan, *, before_id: int | None, limit: int) -> list[int]:
         where, params = list(plan.where), list(plan.params)

@@ -59,9 +59,14 @@ class SqliteBackend:
     def matches_nothing(self) -> bool:
         return False
 
-    def _from(self, plan: Plan, extra: list[str], extra_params: list) -> tuple[str, list, str]:
+    def _from(self, plan: Plan, extra: list[str], extra_params: list, *,
+              text_drives: bool = True) -> tuple[str, list, str]:
         where, params = [*plan.where, *extra], [*plan.params, *extra_params]
-        if self.driver is None:
+        if self.driver is not None and not text_drives:
+            table, expr = self.driver
+            where.append(f"m.id IN (SELECT rowid FROM {table} WHERE {table} MATCH %s)")
+            params.append(expr)
+        if self.driver is None or not text_drives:
             return f"chat_message m WHERE {' AND '.join(where)}", params, "m.id"
         table, expr = self.driver
         sql = (f"{table} f CROSS JOIN chat_message m ON m.id = f.rowid "
@@ -69,9 +74,16 @@ class SqliteBackend:
         return sql, [expr, *params], "f.rowid"
 
     def recent_ids(self, plan: Plan, *, before_id: int | None, limit: int) -> list[int]:
-        key = "f.rowid" if self.driver else "m.id"
+        # A from:/has:/is: filter with its own index may reject nearly every match
+        # of a common word (`refused has:link`: all 50,000 at 1M messages); the
+        # text index then hands out matches newest first for nothing. Walking the
+        # filter's index instead, checking each row against the set of text
+        # matches, is bounded by the smaller of the two (ranking needs bm25 from
+        # the FTS5 scan, so relevance keeps the text-driven plan).
+        text_drives = not plan.selective_filter
+        key = "f.rowid" if self.driver and text_drives else "m.id"
         extra, extra_params = ([f"{key} < %s"], [before_id]) if before_id is not None else ([], [])
-        source, params, key = self._from(plan, extra, extra_params)
+        source, params, key = self._from(plan, extra, extra_params, text_drives=text_drives)
         sql = f"SELECT {key} FROM {source} ORDER BY {key} DESC LIMIT %s"
         return [r[0] for r in run(sql, [*params, limit])]
 
