@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import connection, transaction
 
 from ..plan import Plan, like_pattern
 from ..query import TermKind
@@ -11,6 +12,9 @@ from . import MARK_END, MARK_START, run
 _FUNCS = {TermKind.WORD: "plainto_tsquery", TermKind.PHRASE: "phraseto_tsquery",
           TermKind.PREFIX: "to_tsquery"}
 _LT, _AMP = "\ue002", "\ue003"
+# ranked_ids looks for candidates among the newest 25 ids per candidate first
+# (50,000 with the default 2,000 candidates: a 4% word fills it).
+RANK_WINDOW_PER_CANDIDATE = 25
 HEADLINE_OPTIONS = (f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=35, MinWords=15, "
                     "ShortWord=2")
 
@@ -60,32 +64,67 @@ class PostgresBackend:
         common word (`connection has:link`: none of 50,000), and the backwards
         walk then reads all of them (669 ms at 1M). Intersecting the text index
         with the filter's own index costs at most the sizes of the two."""
+        return "m.id + 0 DESC" if self._combine(plan) else "m.id DESC"
+
+    def _combine(self, plan: Plan) -> bool:
         has_text = self.tsquery is not None or bool(plan.substrings)
-        combine = plan.upper_date_bound or (plan.selective_filter and has_text)
-        return "m.id + 0 DESC" if combine else "m.id DESC"
+        return plan.upper_date_bound or (plan.selective_filter and has_text)
+
+    def _newest(self, plan: Plan, where: list[str], params: list, limit: int) -> list[int]:
+        sql = (f"SELECT m.id FROM chat_message m WHERE {' AND '.join(where)} "
+               f"ORDER BY {self._newest_first(plan)} LIMIT %s")
+        if not (plan.selective_filter and self._combine(plan)):
+            return [r[0] for r in run(sql, [*params, limit])]
+        # Left to itself the planner walks the filter's partial index and reads
+        # every row it names from the heap to test the text (33,000 pages for
+        # `connection has:link` at 1M, 76 ms). Without plain index scans it
+        # ANDs the two index bitmaps and reads only the rows in both (27 ms).
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            cursor.execute(sql, [*params, limit])
+            return [r[0] for r in cursor.fetchall()]
 
     def recent_ids(self, plan: Plan, *, before_id: int | None, limit: int) -> list[int]:
         where, params = list(plan.where), list(plan.params)
         if before_id is not None:
             where.append("m.id < %s")
             params.append(before_id)
-        sql = (f"SELECT m.id FROM chat_message m WHERE {' AND '.join(where)} "
-               f"ORDER BY {self._newest_first(plan)} LIMIT %s")
-        return [r[0] for r in run(sql, [*params, limit])]
+        return self._newest(plan, where, params, limit)
 
     def ranked_ids(self, plan: Plan, *, max_id: int, offset: int, limit: int,
                    candidates: int) -> list[int]:
-        where = " AND ".join([*plan.where, "m.id <= %s"])
-        inner = (f"SELECT m.id, m.search_tsv FROM chat_message m WHERE {where} "
-                 f"ORDER BY {self._newest_first(plan)} LIMIT %s")
-        params = [*plan.params, max_id, candidates]
+        """Rank the newest `candidates` matches, found in two steps.
+
+        The newest matches lie in the last pages of the table, but a phrase's
+        match count is badly underestimated (`"connection refused"`: 3,575
+        estimated, 50,210 real), so the planner fetches all of its matches
+        from all over the table and sorts them (330 ms at 1M). Looking first
+        only at the last RANK_WINDOW_PER_CANDIDATE x candidates ids bounds that
+        read to the newest pages (36 ms); only when the window holds too few
+        matches is the rest searched, for the remainder. Words are estimated
+        well from their own statistics and go straight to the second step."""
+        phrase = any(t.kind is TermKind.PHRASE and not t.negated for t in plan.terms)
+        window = 0
+        if phrase and not plan.upper_date_bound:
+            # Words are estimated well (their own statistics): no window for them.
+            window = max(0, max_id - RANK_WINDOW_PER_CANDIDATE * candidates)
+        base = [*plan.where, "m.id <= %s"]
+        ids: list[int] = []
+        if window > 0:
+            ids = self._newest(plan, [*base, "m.id > %s"], [*plan.params, max_id, window],
+                               candidates)
+        if len(ids) < candidates:
+            upper = window if window > 0 else max_id
+            ids += self._newest(plan, base, [*plan.params, upper], candidates - len(ids))
+        if not ids:
+            return []
         if self.tsquery is None:
-            order = "c.id DESC"
+            order, params = "id DESC", []
         else:
-            order = "ts_rank(c.search_tsv, %s::tsquery) DESC, c.id DESC"
-            params.append(self.tsquery)
-        sql = f"SELECT c.id FROM ({inner}) c ORDER BY {order} LIMIT %s OFFSET %s"
-        return [r[0] for r in run(sql, [*params, limit, offset])]
+            order, params = "ts_rank(search_tsv, %s::tsquery) DESC, id DESC", [self.tsquery]
+        sql = (f"SELECT id FROM chat_message WHERE id = ANY(%s) "
+               f"ORDER BY {order} LIMIT %s OFFSET %s")
+        return [r[0] for r in run(sql, [ids, *params, limit, offset])]
 
     def snippets(self, plan: Plan, ids: list[int]) -> dict[int, str]:
         if self.tsquery is None or not ids:
