@@ -107,7 +107,7 @@ class PostgresBackend:
         window = 0
         if phrase and not plan.upper_date_bound:
             # Words are estimated well (their own statistics): no window for them.
-            window = max(0, max_id - RANK_WINDOW_PER_CANDIDATE * candidates)
+            window = max(0, max_id - int(RANK_WINDOW_PER_CANDIDATE * candidates))
         base = [*plan.where, "m.id <= %s"]
         ids: list[int] = []
         if window > 0:
