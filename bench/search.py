@@ -431,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
         cur.execute("VACUUM ANALYZE chat_message" if connection.vendor == "postgresql"
                     else "ANALYZE")
     result["index_size"] = index_size()
-    log(f"  built in {result['index_build_seconds']} s: {result['index_size']}")
+    log(f"  built in {result.get('index_build_seconds', '(reused)')} s: {result['index_size']}")
     result["inserts_with_index"] = writer.rate(args.insert_sample)
     log(f"  {result['inserts_with_index']['per_second']}/s with indexing")
     qs = query_set(corpus, args.messages)

@@ -7,6 +7,8 @@ and the scan stops at the page size.
 
 from __future__ import annotations
 
+import json
+
 from ..plan import Plan, like_pattern
 from ..query import Term, TermKind
 from . import MARK_END, MARK_START, run
@@ -78,8 +80,8 @@ class SqliteBackend:
         # of a common word (`refused has:link`: all 50,000 at 1M messages); the
         # text index then hands out matches newest first for nothing. Walking the
         # filter's index instead, checking each row against the set of text
-        # matches, is bounded by the smaller of the two (ranking needs bm25 from
-        # the FTS5 scan, so relevance keeps the text-driven plan).
+        # matches, is bounded by the smaller of the two (_ranked_filter_first
+        # does the same for relevance).
         text_drives = not plan.selective_filter
         key = "f.rowid" if self.driver and text_drives else "m.id"
         extra, extra_params = ([f"{key} < %s"], [before_id]) if before_id is not None else ([], [])
@@ -89,6 +91,9 @@ class SqliteBackend:
 
     def ranked_ids(self, plan: Plan, *, max_id: int, offset: int, limit: int,
                    candidates: int) -> list[int]:
+        if plan.selective_filter and self.driver is not None:
+            return self._ranked_filter_first(plan, max_id=max_id, offset=offset, limit=limit,
+                                             candidates=candidates)
         key = "f.rowid" if self.driver else "m.id"
         source, params, key = self._from(plan, [f"{key} <= %s"], [max_id])
         if self.driver is not None and self.driver[0] == "search_fts":
@@ -100,6 +105,26 @@ class SqliteBackend:
                  f"ORDER BY {key} DESC LIMIT %s")
         sql = f"SELECT c.id FROM ({inner}) c ORDER BY {order} LIMIT %s OFFSET %s"
         return [r[0] for r in run(sql, [*params, candidates, limit, offset])]
+
+    def _ranked_filter_first(self, plan: Plan, *, max_id: int, offset: int, limit: int,
+                             candidates: int) -> list[int]:
+        """The same candidates (the newest matches) found the way recent_ids finds
+        them with a selective filter, then ranked by asking FTS5 for bm25 of just
+        those rows: the text-driven scan would read every match of a common word
+        the filter rejects (`connection has:link`: 76 ms at 1M, for no result)."""
+        assert self.driver is not None
+        source, params, key = self._from(plan, ["m.id <= %s"], [max_id], text_drives=False)
+        ids = [r[0] for r in run(f"SELECT {key} FROM {source} ORDER BY {key} DESC LIMIT %s",
+                                 [*params, candidates])]
+        if not ids:
+            return []
+        table, expr = self.driver
+        if table != "search_fts":
+            return ids[offset:offset + limit]
+        sql = (f"SELECT rowid FROM {table} WHERE {table} MATCH %s "
+               f"AND rowid IN (SELECT value FROM json_each(%s)) "
+               f"ORDER BY bm25({table}), rowid DESC LIMIT %s OFFSET %s")
+        return [r[0] for r in run(sql, [expr, json.dumps(ids), limit, offset])]
 
     def snippets(self, plan: Plan, ids: list[int]) -> dict[int, str]:
         if self.fts_positive is None or not ids:
