@@ -114,12 +114,12 @@ class SqliteBackend:
         the filter rejects (`connection has:link`: 76 ms at 1M, for no result)."""
         assert self.driver is not None
         source, params, key = self._from(plan, ["m.id <= %s"], [max_id], text_drives=False)
-        ids = [r[0] for r in run(f"SELECT {key} FROM {source} ORDER BY {key} DESC LIMIT %s",
-                                 [*params, candidates])]
-        if not ids:
-            return []
         table, expr = self.driver
-        if table != "search_fts":
+        # Nothing to rank by without the word index: newest first, up to the page.
+        wanted = candidates if table == "search_fts" else offset + limit
+        ids = [r[0] for r in run(f"SELECT {key} FROM {source} ORDER BY {key} DESC LIMIT %s",
+                                 [*params, wanted])]
+        if not ids or table != "search_fts":
             return ids[offset:offset + limit]
         sql = (f"SELECT rowid FROM {table} WHERE {table} MATCH %s "
                f"AND rowid IN (SELECT value FROM json_each(%s)) "
