@@ -66,7 +66,9 @@ class SqliteBackend:
         where, params = [*plan.where, *extra], [*plan.params, *extra_params]
         if self.driver is not None and not text_drives:
             table, expr = self.driver
-            where.append(f"m.id IN (SELECT rowid FROM {table} WHERE {table} MATCH %s)")
+            # `+m.id`: not a list of rowids to look up (all the text matches), but
+            # a set to test while the filter's index is walked newest first.
+            where.append(f"+m.id IN (SELECT rowid FROM {table} WHERE {table} MATCH %s)")
             params.append(expr)
         if self.driver is None or not text_drives:
             return f"chat_message m WHERE {' AND '.join(where)}", params, "m.id"
