@@ -22,6 +22,9 @@ LINES = [
     "chatter",
     "connection refused",
     "more chatter",
+    "pod api-7f9c restarted",
+    "api-7f9c is back",
+    "api-7f9cd8 too",
 ]
 
 
@@ -59,3 +62,29 @@ def _chat_settings() -> dict:
     from django.conf import settings
 
     return dict(settings.CHAT)
+
+
+@pytest.mark.parametrize("q", ['"connection refused"', "api-7f9c"])
+def test_recent_windows_change_nothing(make_user, make_room, search, monkeypatch, q):
+    """Newest-first pages of phrases and substrings, window by window, cursor included."""
+    me = make_user("oncall")
+    room = make_room(me, "ops")
+    _post_all(me, room)
+
+    def pages(per_row: float) -> list[str]:
+        monkeypatch.setattr(postgres, "RECENT_WINDOW_PER_ROW", per_row)
+        out, cursor = [], None
+        while True:
+            params = {"sort": "recent", "limit": 2, **({"cursor": cursor} if cursor else {})}
+            page = search(me, q, **params)
+            out += [r["message"]["body"] for r in page["results"]]
+            if not page["next"]:
+                return out
+            cursor = page["next"]
+
+    whole = pages(10**9)
+    needle = q.strip('"').lower()
+    assert whole == [ln for ln in reversed(LINES) if needle in ln.lower()]
+    assert len(whole) >= 2
+    for per_row in (0.5, 1, 2):  # windows of 1-4 ids, growing 4x
+        assert pages(per_row) == whole
