@@ -52,3 +52,15 @@ def test_negated_filter_is_not_selective(make_user, make_room):
     plan = planner.build(user, query.parse("deploy -has:link"))
     assert plan.where
     assert not plan.selective_filter
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")
+def test_filtered_search_leaves_planner_settings_alone(make_user, make_room, search):
+    """The filtered plan turns plain index scans off for one statement only, even
+    inside the caller's transaction (every test runs inside one)."""
+    me = make_user()
+    make_room(me)
+    search(me, "deploy has:link")
+    with connection.cursor() as cur:
+        cur.execute("SHOW enable_indexscan")
+        assert cur.fetchone()[0] == "on"

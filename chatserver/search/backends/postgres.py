@@ -84,10 +84,17 @@ class PostgresBackend:
         # every row it names from the heap to test the text (33,000 pages for
         # `connection has:link` at 1M, 76 ms). Without plain index scans it
         # ANDs the two index bitmaps and reads only the rows in both (27 ms).
+        # SET LOCAL lasts to the end of the outermost transaction, so when the
+        # caller already holds one (a bot, a test) the old value is put back.
         with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('enable_indexscan')")
+            (before,), = cursor.fetchall()
             cursor.execute("SET LOCAL enable_indexscan = off")
-            cursor.execute(sql, params)
-            return [r[0] for r in cursor.fetchall()]
+            try:
+                cursor.execute(sql, params)
+                return [r[0] for r in cursor.fetchall()]
+            finally:
+                cursor.execute("SELECT set_config('enable_indexscan', %s, true)", [before])
 
     def _newest(self, plan: Plan, where: list[str], params: list, limit: int) -> list[int]:
         sql = (f"SELECT m.id FROM chat_message m WHERE {' AND '.join(where)} "
