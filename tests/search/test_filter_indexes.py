@@ -64,3 +64,25 @@ def test_filtered_search_leaves_planner_settings_alone(make_user, make_room, sea
     with connection.cursor() as cur:
         cur.execute("SHOW enable_indexscan")
         assert cur.fetchone()[0] == "on"
+
+
+def test_filtered_relevance_ranks_the_filtered_matches(make_user, make_room, bodies):
+    """Text plus a filter takes the filter-first plan; the results are still the
+    filtered matches, ranked (the best match first, not the newest)."""
+    from chatserver.chat import actions
+
+    me = make_user()
+    room = make_room(me)
+    lines = [
+        "deploy deploy deploy, run `make deploy` now",  # best, oldest
+        "deploy the thing with `kubectl apply`",
+        "deploy without any code at all",
+        "chatter with `code` but not the word",
+        "deploy again `./ship`",
+    ]
+    for line in lines:
+        actions.post_message(actor=me, room_id=room.id, body=line)
+    found = bodies(me, "deploy has:code", sort="relevance")
+    assert set(found) == {lines[0], lines[1], lines[4]}
+    assert found[0] == lines[0]
+    assert bodies(me, "deploy has:code", sort="recent") == [lines[4], lines[1], lines[0]]
