@@ -144,7 +144,10 @@ def build(user: User, parsed: ParsedQuery) -> Plan:
             plan.upper_date_bound |= f.op != "after" and not f.negated
         else:
             sql, params = _flag_condition(f, user)
-            plan.selective_filter |= not f.negated
+            # has:reaction and is:mentioned are semi-joins on other tables, best
+            # left to the planner's usual per-row index probes.
+            indexed = f.value in ("link", "code", "thread")
+            plan.selective_filter |= indexed and not f.negated
         plan.add(f"NOT {sql}" if f.negated else sql, *params)
     return plan
 
