@@ -130,16 +130,18 @@ def prepare_env(args) -> None:
         import psycopg
 
         base = args.pg_url.rsplit("/", 1)[0]
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{args.pg_db}"')
-            c.execute(f'CREATE DATABASE "{args.pg_db}"')
+        if not args.reuse:
+            with psycopg.connect(f"{base}/postgres", autocommit=True) as c:
+                c.execute(f'DROP DATABASE IF EXISTS "{args.pg_db}"')
+                c.execute(f'CREATE DATABASE "{args.pg_db}"')
         os.environ["DATABASE_URL"] = f"{base}/{args.pg_db}"
         os.environ["DB_POOL_MAX"] = "4"
     else:
         data = WORK_DIR / f"search-sqlite-{args.messages}"
         data.mkdir(parents=True, exist_ok=True)
         for f in data.glob("chat.sqlite3*"):
-            f.unlink()
+            if not args.reuse:
+                f.unlink()
         os.environ["CHAT_DATA_DIR"] = str(data)
         os.environ.pop("DATABASE_URL", None)
     import django
@@ -212,6 +214,30 @@ def load_messages(corpus: Corpus, users, rooms) -> float:
     for rid, seq in seqs.items():
         Room.objects.filter(id=rid).update(last_seq=seq)
     return time.monotonic() - t0
+
+
+def reuse_database(args, corpus: Corpus):
+    """--reuse: keep the corpus a previous run loaded (same --messages), apply any
+    new migrations, and regenerate the corpus in memory for the query words."""
+    from django.core.management import call_command
+
+    from chatserver.accounts.models import User
+    from chatserver.chat.models import Room
+
+    log(f"reusing the {args.engine} database; applying migrations")
+    t0 = time.monotonic()
+    call_command("migrate", verbosity=0)
+    log(f"  migrated in {time.monotonic() - t0:.1f} s; regenerating the corpus")
+    # The messages the first run loaded, and those it inserted before the index
+    # was built: the query words are picked from the same counts.
+    for _ in range(corpus.n + args.insert_sample):
+        corpus.message()
+    users = list(User.objects.filter(username__regex=r"^u[0-9]{3}$").order_by("id"))
+    rooms = list(Room.objects.filter(name__startswith="room-").order_by("id"))
+    if len(users) != USERS or len(rooms) != ROOMS:
+        raise SystemExit("--reuse needs a database loaded by this benchmark")
+    return (users, rooms, User.objects.get(username="searcher"),
+            User.objects.get(username="guest"))
 
 
 class Writer:
@@ -363,6 +389,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-rate", type=float, default=50.0)
     parser.add_argument("--insert-sample", type=int, default=2000)
     parser.add_argument("--tag", default="")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the database an earlier run with the same --messages "
+                             "loaded: migrate it and run only the queries and inserts")
     parser.add_argument("--quiet-timeout", type=float, default=300.0,
                         help="wait up to this long for other processes to leave the CPUs "
                              "alone before measuring")
@@ -375,31 +404,36 @@ def main(argv: list[str] | None = None) -> int:
 
     result: dict = {"engine": args.engine, "messages": args.messages, "users": USERS,
                     "rooms": ROOMS, "started": datetime.now(UTC).isoformat()}
-    log(f"migrating a fresh {args.engine} database")
-    call_command("migrate", verbosity=0)
-    schema.uninstall(connection)
-    users, rooms, everyone, guest = seed_people()
-    corpus = Corpus(args.messages)
-    log(f"loading {args.messages} messages")
-    result["load_seconds"] = round(load_messages(corpus, users, rooms), 1)
-    log(f"loaded in {result['load_seconds']} s")
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute("VACUUM ANALYZE chat_message")
-    writer = Writer(corpus, [r.id for r in rooms], users[0].id)
     quiet = {"limit": 0.3, "timeout": args.quiet_timeout, "exclude": [os.getpid()]}
-    result["quiet_before_inserts"] = wait_quiet(**quiet)
-    log("insert cost without search indexing")
-    result["inserts_without_index"] = writer.rate(args.insert_sample)
-    log(f"  {result['inserts_without_index']['per_second']}/s; building the search index")
-    t0 = time.monotonic()
-    schema.install(connection)
-    result["index_build_seconds"] = round(time.monotonic() - t0, 1)
+    if args.reuse:
+        users, rooms, everyone, guest = reuse_database(args, corpus := Corpus(args.messages))
+        result["reused"] = True
+        writer = Writer(corpus, [r.id for r in rooms], users[0].id)
+    else:
+        log(f"migrating a fresh {args.engine} database")
+        call_command("migrate", verbosity=0)
+        schema.uninstall(connection)
+        users, rooms, everyone, guest = seed_people()
+        corpus = Corpus(args.messages)
+        log(f"loading {args.messages} messages")
+        result["load_seconds"] = round(load_messages(corpus, users, rooms), 1)
+        log(f"loaded in {result['load_seconds']} s")
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("VACUUM ANALYZE chat_message")
+        writer = Writer(corpus, [r.id for r in rooms], users[0].id)
+        result["quiet_before_inserts"] = wait_quiet(**quiet)
+        log("insert cost without search indexing")
+        result["inserts_without_index"] = writer.rate(args.insert_sample)
+        log(f"  {result['inserts_without_index']['per_second']}/s; building the search index")
+        t0 = time.monotonic()
+        schema.install(connection)
+        result["index_build_seconds"] = round(time.monotonic() - t0, 1)
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE chat_message" if connection.vendor == "postgresql"
                     else "ANALYZE")
     result["index_size"] = index_size()
-    log(f"  built in {result['index_build_seconds']} s: {result['index_size']}")
+    log(f"  built in {result.get('index_build_seconds', '(reused)')} s: {result['index_size']}")
     result["inserts_with_index"] = writer.rate(args.insert_sample)
     log(f"  {result['inserts_with_index']['per_second']}/s with indexing")
     qs = query_set(corpus, args.messages)

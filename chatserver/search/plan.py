@@ -20,6 +20,7 @@ from chatserver.chat.models import Room
 
 from .access import readable_room_ids
 from .query import Filter, ParsedQuery, Term, TermKind
+from .schema import FILTER_PREDICATES
 
 
 @dataclass
@@ -33,6 +34,9 @@ class Plan:
     hints: list[str] = field(default_factory=list)
     # A before:/on: bound: the newest matches are not at the end of the id index.
     upper_date_bound: bool = False
+    # A positive from:/has:/is: filter with its own index: intersecting it with
+    # the text index bounds the work even when the filter rejects most matches.
+    selective_filter: bool = False
 
     def add(self, sql: str, *params) -> None:
         self.where.append(sql)
@@ -95,18 +99,27 @@ def _authors(parsed: ParsedQuery, negated: bool) -> list[int]:
     return ids
 
 
+def _indexed(key: str) -> str:
+    """A FILTER_PREDICATES entry over alias m, as literal SQL (no parameters), so
+    the planner sees the partial index's own WHERE clause and may use it."""
+    sql = FILTER_PREDICATES[key].replace("%", "%%")
+    for column in ("html", "thread_root_id", "reply_count", "mentions_room"):
+        sql = sql.replace(column, f"m.{column}")
+    return sql
+
+
 def _flag_condition(f: Filter, user: User) -> tuple[str, list]:
-    if f.op == "has" and f.value == "link":
-        return "m.html LIKE %s", ["%<a href=%"]
-    if f.op == "has" and f.value == "code":
-        return "m.html LIKE %s", ["%<code%"]
+    if f.op == "has" and f.value in ("link", "code"):
+        return _indexed(str(f.value)), []
     if f.op == "has":  # reaction
-        return "EXISTS (SELECT 1 FROM chat_reaction r WHERE r.message_id = m.id)", []
+        return "m.id IN (SELECT r.message_id FROM chat_reaction r)", []
     if f.value == "thread":
-        return "(m.thread_root_id IS NOT NULL OR m.reply_count > 0)", []
+        return _indexed("thread"), []
     # is:mentioned: named with @username, or an @room by someone else.
-    return ("(EXISTS (SELECT 1 FROM chat_mention x WHERE x.message_id = m.id "
-            "AND x.user_id = %s) OR (m.mentions_room AND m.author_id <> %s))"), [user.id, user.id]
+    room_mention = _indexed("room_mention")
+    sql = ("(m.id IN (SELECT x.message_id FROM chat_mention x WHERE x.user_id = %s) "  # noqa: S608
+           "OR (" + room_mention + " AND m.author_id <> %s))")
+    return sql, [user.id, user.id]
 
 
 def build(user: User, parsed: ParsedQuery) -> Plan:
@@ -122,6 +135,7 @@ def build(user: User, parsed: ParsedQuery) -> Plan:
         if authors:
             op = "NOT IN" if negated else "IN"
             plan.add(f"m.author_id {op} ({_placeholders(authors)})", *authors)
+            plan.selective_filter |= not negated
     for f in parsed.filters:
         if f.op in ("in", "from"):
             continue
@@ -130,6 +144,10 @@ def build(user: User, parsed: ParsedQuery) -> Plan:
             plan.upper_date_bound |= f.op != "after" and not f.negated
         else:
             sql, params = _flag_condition(f, user)
+            # has:reaction and is:mentioned are semi-joins on other tables, best
+            # left to the planner's usual per-row index probes.
+            indexed = f.value in ("link", "code", "thread")
+            plan.selective_filter |= indexed and not f.negated
         plan.add(f"NOT {sql}" if f.negated else sql, *params)
     return plan
 
