@@ -11,8 +11,9 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 
-from chatserver.chat.models import Membership
+from chatserver.chat.models import Membership, Room
 from chatserver.events.models import RoomEvent, UserEvent
 
 
@@ -23,27 +24,35 @@ class RoomReplay:
     events: list[tuple[int, str, str]] = field(default_factory=list)  # (seq, type, frame)
 
 
+# Plain SQL for the reads every (re)connect makes: building the ORM queries was
+# most of their cost in a reconnect storm (py-spy, bench storm --profile).
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple]:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
 def room_seqs(user_id: int) -> dict[int, int]:
     """Return {room_id: last_seq} for every room the user is in."""
-    return dict(
-        Membership.objects.filter(user_id=user_id).values_list("room_id", "room__last_seq")
-    )
+    return {int(r): int(s) for r, s in _rows(
+        f"SELECT m.room_id, r.last_seq FROM {Membership._meta.db_table} m "  # noqa: S608
+        f"JOIN {Room._meta.db_table} r ON r.id = m.room_id WHERE m.user_id = %s", [user_id])}
 
 
 def user_stream_seq(user_id: int) -> int:
     """The newest seq of the user's own stream (rooms added/removed)."""
     from chatserver.accounts.models import User
 
-    return User.objects.filter(id=user_id).values_list("stream_seq", flat=True).first() or 0
+    rows = _rows(f"SELECT stream_seq FROM {User._meta.db_table} WHERE id = %s",  # noqa: S608
+                 [user_id])
+    return int(rows[0][0]) if rows else 0
 
 
 def load_replay(user_id: int, wanted: dict[int, int]) -> dict[int, RoomReplay]:
     limit: int = settings.CHAT["MAX_REPLAY_EVENTS"]
-    current: dict[int, int] = dict(
-        Membership.objects.filter(user_id=user_id, room_id__in=list(wanted)).values_list(
-            "room_id", "room__last_seq"
-        )
-    )
+    current = {r: seq for r, seq in room_seqs(user_id).items() if r in wanted}
     out: dict[int, RoomReplay] = {}
     for room_id, after in wanted.items():
         if room_id not in current:
@@ -117,8 +126,6 @@ def load_resume(user_id: int, wanted: dict[int, int], user_seq: int | None) -> R
 
 
 def load_user_events(user_id: int, after: int) -> list[str]:
-    return list(
-        UserEvent.objects.filter(user_id=user_id, seq__gt=after)
-        .order_by("seq")
-        .values_list("frame", flat=True)[:1000]
-    )
+    return [frame for (frame,) in _rows(
+        f"SELECT frame FROM {UserEvent._meta.db_table} "  # noqa: S608
+        "WHERE user_id = %s AND seq > %s ORDER BY seq LIMIT 1000", [user_id, after])]
