@@ -55,8 +55,18 @@ class RawHttp:
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
     async def post_json(self, path: str, body: bytes, token: str) -> tuple[int, bytes]:
-        conn = self.idle.pop() if self.idle else await asyncio.open_connection(self.host,
-                                                                              self.port)
+        if self.idle:
+            try:
+                return await self._post(self.idle.pop(), path, body, token)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                # The server closed an idle keep-alive connection (uvicorn: after 5 s);
+                # send again on a new one (the client_msg_id makes that safe).
+                pass
+        conn = await asyncio.open_connection(self.host, self.port)
+        return await self._post(conn, path, body, token)
+
+    async def _post(self, conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], path: str,
+                    body: bytes, token: str) -> tuple[int, bytes]:
         reader, writer = conn
         try:
             writer.write(
