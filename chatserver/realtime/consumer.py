@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http.request import split_domain_port, validate_host
 
-from chatserver.chat import actions
+from chatserver.chat import access, actions
 from chatserver.chat.errors import ChatError
 
 from .connection import Connection, dumps
@@ -283,7 +283,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         room_id = _room_id(frame)
         assert self.conn is not None
         if room_id not in self.conn.seqs and room_id not in self.conn.held:
-            raise actions.NotFound("Room not found.")
+            # Not one of this socket's rooms: answer as every other door does
+            # (404 unseen, 403 a visible room one has not joined).
+            await db(_check_member)(self.user, room_id)
+            raise actions.NotFound("Room not found.")  # joined meanwhile: resume first
         now = time.monotonic()
         if now - self.last_typing.get(room_id, 0.0) < TYPING_MIN_INTERVAL:
             return
@@ -331,6 +334,10 @@ def _ref(frame: dict[str, Any]) -> str | int | None:
     if isinstance(cmid, bool) or not isinstance(cmid, str | int):
         return None
     return cmid[:200] if isinstance(cmid, str) else cmid
+
+
+def _check_member(user, room_id: int) -> None:
+    access.check_member(access.access_room(user, room_id))
 
 
 def _room_id(frame: dict[str, Any]) -> int:

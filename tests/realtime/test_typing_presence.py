@@ -58,9 +58,9 @@ async def test_typing_reaches_other_members_only(live, users):
     assert typing_frames(a.frames) == [{"type": "typing", "room": room, "user_id": bob.id}]
     assert typing_frames(a2.frames) == [{"type": "typing", "room": room, "user_id": bob.id}]
 
-    # Typing in a room one is not in is refused.
+    # Typing in a (public, visible) room one is not in is refused: join first.
     await c.send({"type": "typing", "room": room})
-    assert (await c.until("error"))["code"] == "not_found"
+    assert (await c.until("error"))["code"] == "forbidden"
     for ws in (a, a2, b, c):
         await ws.close()
 
