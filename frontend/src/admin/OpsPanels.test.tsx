@@ -57,7 +57,7 @@ describe('Rotations', () => {
   afterEach(cleanup);
 
   function rotation(body: Record<string, unknown>, id: number): Rotation {
-    const ids = (body.members as (number | { id: number })[] | undefined) ?? [];
+    const ids = (body.members as (number | { id: number; username: string })[] | undefined) ?? [];
     const names: Record<number, string> = { 2: 'bob', 3: 'cy', 4: 'di' };
     const members = ids.map((m) => (typeof m === 'number' ? { id: m, username: names[m] } : m));
     return {
