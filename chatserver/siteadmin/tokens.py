@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
+
 from chatserver.accounts.models import ApiToken, Role, User
 from chatserver.audit import log as audit
 from chatserver.chat import access
@@ -22,6 +24,7 @@ from chatserver.events.tx import write_transaction
 
 MAX_TOKENS_PER_USER = 50
 MAX_NAME = 100
+RECONNECT = 1012  # the close code that asks a client to reconnect and resume (docs/api.md)
 
 
 def _target(actor: User, user_id: int) -> User:
@@ -88,3 +91,9 @@ def revoke_token(*, actor: User, user_id: int, token_id: int) -> None:
         audit.record(actor=actor, action="token.revoked", target=f"user:{user.id}",
                      detail={"token_id": token.id, "name": token.name})
         token.delete()
+        # A socket opened with the token would keep listening: the account's sockets
+        # are told to reconnect and resume (1012). One on the revoked token is then
+        # refused with 4401; one on another token or a session comes back at once.
+        from chatserver.realtime.hub import close_user_sockets
+
+        transaction.on_commit(lambda: close_user_sockets(user.id, RECONNECT))
