@@ -125,8 +125,19 @@ class RunbookActionSerializer(serializers.ModelSerializer):
         try:
             runbook_exec.check_action(probe)
         except (ValueError, TypeError) as exc:
-            raise serializers.ValidationError({"argv": str(exc)}) from None
+            raise serializers.ValidationError({_runbook_field(str(exc)): str(exc)}) from None
         return attrs
+
+
+def _runbook_field(reason: str) -> str:
+    """The field a check_action reason is about, so a client shows it next to that field."""
+    for prefix, field in (("param", "params"),
+                          ("env", "env"), ("cwd", "cwd"), ("timeout_seconds", "timeout_seconds"),
+                          ("run_policy", "run_policy"), ("argv", "argv"),
+                          ("the program", "argv")):
+        if reason.startswith(prefix):
+            return field
+    return "run_policy"  # the principal grammar's own messages
 
 
 class StatusEndpointSerializer(serializers.ModelSerializer):

@@ -33,6 +33,8 @@ urlpatterns = [
     path("admin/audit", views.AuditView.as_view()),
     path("admin/audit/export", admin_views.AuditExportView.as_view()),
     path("admin/users", admin_views.AdminUsersView.as_view()),
+    path("admin/users/<int:user_id>/tokens", admin_views.UserTokensView.as_view()),
+    path("admin/users/<int:user_id>/tokens/<int:token_id>", admin_views.UserTokenView.as_view()),
     path("admin/invites", admin_views.InvitesView.as_view()),
     path("admin/invites/<int:invite_id>", admin_views.InviteView.as_view()),
     path("admin/rooms", admin_views.AdminRoomsView.as_view()),

@@ -17,7 +17,7 @@ from chatserver.audit import selectors as audit_selectors
 from chatserver.chat import access
 from chatserver.chat.selectors import room_detail
 
-from . import exporter, service
+from . import exporter, service, tokens
 
 
 class AdminUsersView(APIView):
@@ -26,6 +26,29 @@ class AdminUsersView(APIView):
                    responses={200: dict})
     def get(self, request: Request) -> Response:
         return Response(service.list_users(actor=actor(request), params=request.query_params))
+
+
+class UserTokensView(APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, user_id: int) -> Response:
+        """The account's API tokens (never their values)."""
+        return Response({"results": tokens.list_tokens(actor=actor(request), user_id=user_id),
+                         "next": None})
+
+    @extend_schema(request=inline_serializer("NewToken", fields={
+        "name": serializers.CharField()}), responses={201: dict})
+    def post(self, request: Request, user_id: int) -> Response:
+        """Issue a token for a bot account: the answer holds `token`, shown only now."""
+        token, raw = tokens.create_token(actor=actor(request), user_id=user_id,
+                                         data=_data(request))
+        return Response(tokens.token_dict(token, raw=raw), status=201)
+
+
+class UserTokenView(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, user_id: int, token_id: int) -> Response:
+        tokens.revoke_token(actor=actor(request), user_id=user_id, token_id=token_id)
+        return Response(status=204)
 
 
 class InvitesView(APIView):

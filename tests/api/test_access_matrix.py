@@ -114,6 +114,12 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("GET", "api/v1/search"): everyone(200),
     ("GET", "api/v1/admin/audit/export"): SITE_ADMINS_ONLY,
     ("GET", "api/v1/admin/users"): SITE_ADMINS_ONLY,
+    # API tokens of an account (the bot persona's; its own token is the one deleted).
+    ("GET", "api/v1/admin/users/<int:user_id>/tokens"): SITE_ADMINS_ONLY,
+    ("POST", "api/v1/admin/users/<int:user_id>/tokens"):
+        row(401, 403, 403, 403, 201, 403, 403, 403, 401),
+    ("DELETE", "api/v1/admin/users/<int:user_id>/tokens/<int:token_id>"):
+        row(401, 403, 403, 403, 204, 403, 403, 403, 401),
     ("GET", "api/v1/admin/invites"): SITE_ADMINS_ONLY,
     ("POST", "api/v1/admin/invites"): row(401, 403, 403, 403, 201, 403, 403, 403, 401),
     ("DELETE", "api/v1/admin/invites/<int:invite_id>"):
@@ -206,6 +212,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "api/v1/rooms/<int:room_id>/webhooks"): {"name": "matrix", "kind": "incoming"},
     ("PATCH", "api/v1/bots/<int:bot_id>"): {"paused": False},
     ("POST", "api/v1/admin/invites"): {"role": "member", "expires_in_hours": 24},
+    ("POST", "api/v1/admin/users/<int:user_id>/tokens"): {"name": "matrix"},
     ("PATCH", "api/v1/admin/settings"): {"retention_days": 30},
     ("POST", "api/v1/admin/bots/rotations"): {"name": "matrix", "starts_on": "2024-01-01"},
     ("POST", "api/v1/admin/bots/runbook-actions"): {"name": "matrix", "argv": ["/bin/true"]},
@@ -287,6 +294,7 @@ def _build_world() -> dict[str, Any]:
     sam = _user("sam", role=Role.ADMIN)
     gus = _user("gus", role=Role.GUEST)
     robo = _user("robo", is_bot=True)
+    bot_token_id = ApiToken.objects.get(user=robo).id
     fred = _user("fred")
     dora = _user("dora")
     nina = _user("nina")  # invited by the members POST
@@ -335,7 +343,7 @@ def _build_world() -> dict[str, Any]:
                 "deactivated": dora}
     return {"personas": personas, "rooms": rooms, "targets": targets, "peer": pete,
             "newcomer": nina, "hooks": hooks, "deliveries": deliveries,
-            "invite": invite_token, "invite_id": invite.id}
+            "invite": invite_token, "invite_id": invite.id, "bot_token_id": bot_token_id}
 
 
 def build_request(key: tuple[str, str], world, kind: str | None, persona: str, *,
@@ -348,6 +356,9 @@ def build_request(key: tuple[str, str], world, kind: str | None, persona: str, *
     if "<int:message_id>" in route:
         path = path.replace("<int:message_id>",
                             str(MISSING_ID if missing else world["targets"][kind]))
+    if "/tokens" in route:
+        path = path.replace("<int:user_id>", str(world["personas"]["bot"].id))
+        path = path.replace("<int:token_id>", str(world["bot_token_id"]))
     path = path.replace("<int:user_id>", str(world["peer"].id))
     if kind is not None:
         path = path.replace("<int:hook_id>", str(world["hooks"][kind]))

@@ -1,9 +1,48 @@
-/** Bots: every bot with its commands and paused state; site admins resume or pause one. */
-import { useEffect, useState } from 'react';
+/**
+ * Bots: every bot with its commands and paused state (site admins resume or
+ * pause one), then the sections of the bots' admin data: bot accounts' API
+ * tokens, runbook actions, on-call rotations, status endpoints, hook tokens
+ * (BotAdmin, loaded on demand).
+ */
+import { lazy, Suspense, useEffect, useState } from 'react';
 import type { AdminApi, AdminBot } from './api';
+import type { BotSection } from './BotAdmin';
 import { ErrorLine, useRunner } from './common';
 
+const BotAdmin = lazy(() => import('./BotAdmin'));
+
+const SECTIONS: [BotSection | 'bots', string][] = [
+  ['bots', 'Bots'],
+  ['tokens', 'API tokens'],
+  ['runbooks', 'Runbook actions'],
+  ['rotations', 'On-call rotations'],
+  ['status', 'Status endpoints'],
+  ['hooks', 'Hook tokens'],
+];
+
 export function BotsPanel({ api }: { api: AdminApi }) {
+  const [section, setSection] = useState<BotSection | 'bots'>('bots');
+  return (
+    <section className="admin-panel" data-testid="admin-bots" data-section={section}>
+      <nav className="bot-sections" aria-label="Bot administration">
+        {SECTIONS.map(([key, label]) => (
+          <button key={key} type="button" aria-pressed={key === section} onClick={() => setSection(key)} data-testid={`bots-section-${key}`}>
+            {label}
+          </button>
+        ))}
+      </nav>
+      {section === 'bots' ? (
+        <BotList api={api} />
+      ) : (
+        <Suspense fallback={<p className="muted" data-testid="loading">Loading…</p>}>
+          <BotAdmin api={api} section={section} />
+        </Suspense>
+      )}
+    </section>
+  );
+}
+
+function BotList({ api }: { api: AdminApi }) {
   const [bots, setBots] = useState<AdminBot[] | null>(null);
   const { error, run } = useRunner();
 
@@ -19,7 +58,7 @@ export function BotsPanel({ api }: { api: AdminApi }) {
   }
 
   return (
-    <section className="admin-panel" data-testid="admin-bots">
+    <div data-testid="admin-bot-section">
       <p className="muted">Enable a bot in a room from that room's settings (Bots).</p>
       <ErrorLine error={error} />
       <ul className="pick-list" data-testid="admin-bot-list">
@@ -40,6 +79,6 @@ export function BotsPanel({ api }: { api: AdminApi }) {
         ))}
       </ul>
       {bots && bots.length === 0 && <p className="muted">This server runs no bots.</p>}
-    </section>
+    </div>
   );
 }

@@ -49,4 +49,28 @@ describe('admin api helpers', () => {
     const headers = fetch.mock.calls[1][1]?.headers as Record<string, string>;
     expect(headers['X-CSRFToken']).toBe('t');
   });
+
+  it('calls the token and bot data doors', async () => {
+    const { api, calls } = fakeServer(() => undefined);
+    const a = adminApi(api);
+    await a.tokens(7);
+    await a.createToken(7, 'ci');
+    await a.revokeToken(7, 3);
+    const runbooks = a.botData('runbook-actions');
+    await runbooks.list();
+    await runbooks.create({ name: 'x' });
+    await runbooks.update(4, { enabled: false });
+    await a.botData('hook-tokens').remove(2);
+    expect(calls.map((c) => `${c.method} ${c.path}`)).toEqual([
+      'GET /admin/users/7/tokens',
+      'POST /admin/users/7/tokens',
+      'DELETE /admin/users/7/tokens/3',
+      'GET /admin/bots/runbook-actions',
+      'POST /admin/bots/runbook-actions',
+      'PATCH /admin/bots/runbook-actions/4',
+      'DELETE /admin/bots/hook-tokens/2',
+    ]);
+    expect(calls[1].body).toEqual({ name: 'ci' });
+    expect(calls[5].body).toEqual({ enabled: false });
+  });
 });

@@ -91,6 +91,86 @@ export interface Delivery {
   body: string;
 }
 
+/** An API token of an account (GET /admin/users/{id}/tokens); never its value. */
+export interface AccountToken {
+  id: number;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+  /** Only in the answer that created it. */
+  token?: string;
+}
+
+/** One typed parameter of a runbook action (docs/api.md, runbook-actions). */
+export interface RunbookParam {
+  type?: 'str' | 'int' | 'choice';
+  choices?: string[];
+  pattern?: string;
+  min?: number;
+  max?: number;
+  required?: boolean;
+  default?: string | number;
+}
+
+export interface RunbookAction {
+  id: number;
+  name: string;
+  description: string;
+  argv: string[];
+  params: Record<string, RunbookParam>;
+  cwd: string;
+  env: Record<string, string>;
+  timeout_seconds: number;
+  run_policy: string[];
+  needs_approval: boolean;
+  enabled: boolean;
+  created_at?: string;
+}
+
+export interface Rotation {
+  id: number;
+  name: string;
+  period: 'daily' | 'weekly';
+  handoff: string;
+  tz: string;
+  starts_on: string;
+  escalate_minutes: number;
+  room: number | null;
+  /** Read: who, in order; write: their ids. */
+  members: { id: number; username: string }[];
+  on_call: { id: number; username: string; until: string; override: boolean } | null;
+  created_at?: string;
+}
+
+export interface StatusEndpoint {
+  id: number;
+  name: string;
+  url: string;
+  expected_status: number;
+  timeout_seconds: number;
+  room: number | null;
+  failures_before_down: number;
+  enabled: boolean;
+  up: boolean | null;
+  failures: number;
+  last_status: number | null;
+  last_latency_ms: number | null;
+  last_error: string;
+  last_checked_at: string | null;
+}
+
+export interface HookToken {
+  id: number;
+  bot: string;
+  token_hint: string;
+  created_at: string;
+  /** Only in the answer that created it. */
+  token?: string;
+  url?: string;
+}
+
+export type BotDataKind = 'runbook-actions' | 'rotations' | 'status-endpoints' | 'hook-tokens';
+
 export interface SiteSettings {
   retention_days: number | null;
   retention_last_run: string | null;
@@ -146,7 +226,7 @@ export function adminApi(api: Api) {
   return {
     users: (f: UserFilters) =>
       r<CursorPage<AdminUser>>('GET', `/admin/users${q({ q: f.q, role: f.role, active: f.active, bot: f.bot, cursor: f.cursor ?? undefined })}`),
-    createUser: (data: { username: string; password: string; display_name?: string; role?: SiteRole }) =>
+    createUser: (data: { username: string; password?: string; display_name?: string; role?: SiteRole; is_bot?: boolean }) =>
       r<AdminUser>('POST', '/users', data),
     updateUser: (id: number, changes: { role?: SiteRole; is_active?: boolean }) =>
       r<AdminUser>('PATCH', `/users/${id}`, changes),
@@ -174,6 +254,16 @@ export function adminApi(api: Api) {
       r<CursorPage<Delivery>>('GET', `/rooms/${roomId}/webhooks/${hookId}/deliveries`),
     replay: (roomId: number, hookId: number, deliveryId: number) =>
       r<Delivery>('POST', `/rooms/${roomId}/webhooks/${hookId}/deliveries/${deliveryId}/replay`),
+    tokens: (userId: number) => r<CursorPage<AccountToken>>('GET', `/admin/users/${userId}/tokens`),
+    createToken: (userId: number, name: string) => r<AccountToken>('POST', `/admin/users/${userId}/tokens`, { name }),
+    revokeToken: (userId: number, tokenId: number) => r<unknown>('DELETE', `/admin/users/${userId}/tokens/${tokenId}`),
+    /** The built-in bots' admin data: one collection door and one item door per kind. */
+    botData: <T>(kind: BotDataKind) => ({
+      list: () => r<CursorPage<T>>('GET', `/admin/bots/${kind}`),
+      create: (data: Record<string, unknown>) => r<T>('POST', `/admin/bots/${kind}`, data),
+      update: (id: number, changes: Record<string, unknown>) => r<T>('PATCH', `/admin/bots/${kind}/${id}`, changes),
+      remove: (id: number) => r<unknown>('DELETE', `/admin/bots/${kind}/${id}`),
+    }),
   };
 }
 

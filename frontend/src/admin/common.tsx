@@ -1,24 +1,54 @@
 /** Small pieces the admin panels share: error lines, a copy box for once-shown secrets. */
 import { useState } from 'react';
-import { describeError } from '../net/api';
+import { ApiError, describeError } from '../net/api';
 
-/** Run an admin call, keeping its error (the server's own message, e.g. a 403's reason). */
+/** A 400's `error.fields` as one line of text per field (nested reasons flattened). */
+export function fieldErrors(e: unknown): Record<string, string> {
+  if (!(e instanceof ApiError)) return {};
+  const flat = (v: unknown): string => {
+    if (Array.isArray(v)) return v.map(flat).join(' ');
+    if (v && typeof v === 'object') {
+      return Object.entries(v as Record<string, unknown>)
+        .map(([k, x]) => `${k}: ${flat(x)}`)
+        .join('; ');
+    }
+    return String(v);
+  };
+  return Object.fromEntries(Object.entries(e.fields).map(([k, v]) => [k, flat(v)]));
+}
+
+/** Run an admin call, keeping its error (the server's own message, e.g. a 403's reason)
+ * and, for a 400, the reason given for each field. */
 export function useRunner() {
   const [error, setError] = useState<string | null>(null);
+  const [fields, setFields] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
   async function run<T>(action: () => Promise<T>): Promise<T | undefined> {
     setError(null);
+    setFields({});
     setBusy(true);
     try {
       return await action();
     } catch (e) {
       setError(describeError(e));
+      setFields(fieldErrors(e));
       return undefined;
     } finally {
       setBusy(false);
     }
   }
-  return { error, busy, run, setError };
+  return { error, fields, busy, run, setError };
+}
+
+/** The server's reason for one field, shown right under that field. */
+export function FieldError({ fields, name }: { fields: Record<string, string>; name: string }) {
+  const reason = fields[name];
+  if (!reason) return null;
+  return (
+    <span className="field-error" role="alert" data-testid={`field-error-${name}`}>
+      {reason}
+    </span>
+  );
 }
 
 export function ErrorLine({ error, testId = 'admin-error' }: { error: string | null; testId?: string }) {
