@@ -144,19 +144,20 @@ class PrivateRedis:
         self.dir = workdir
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> str:
+    def start(self) -> PrivateRedis:
+        """Start (or start again after stop()) and wait until it answers."""
         self.dir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
             ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
              "--appendonly", "no", "--dir", str(self.dir), "--maxclients", "10000"],
-            stdout=(self.dir / "redis.log").open("wb"), stderr=subprocess.STDOUT)
+            stdout=(self.dir / "redis.log").open("ab"), stderr=subprocess.STDOUT)
         import redis
 
         deadline = time.monotonic() + 10
         while True:
             try:
                 redis.Redis.from_url(self.url).ping()
-                return self.url
+                return self
             except Exception:
                 if time.monotonic() > deadline or self.proc.poll() is not None:
                     raise
@@ -213,7 +214,7 @@ class Setup:
             if REDIS == "private":
                 if self.redis is None:
                     self.redis = PrivateRedis(self.dir / "redis")
-                    self.redis_url = self.redis.start()
+                    self.redis_url = self.redis.start().url
             else:
                 import redis  # from the venv
 

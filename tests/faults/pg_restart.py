@@ -32,10 +32,11 @@ from typing import Any
 
 import psycopg
 
+from bench.env import PrivateRedis
 from tests.liveserver import ROOT, LiveServer
 from tests.wsclient import WS
 
-from .tools import PrivatePostgres, PrivateRedis, Sender
+from .tools import PrivatePostgres, Sender
 
 SETUP = """
 import json

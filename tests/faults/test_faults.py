@@ -15,11 +15,12 @@ import pytest
 import websockets
 from asgiref.sync import sync_to_async
 
+from bench.env import PrivateRedis
 from chatserver.chat import actions
 from tests.conftest import requires_redis
 from tests.realtime.helpers import Api, collect, connect
 
-from .tools import PrivateRedis, Sender
+from .tools import Sender
 
 pytestmark = [pytest.mark.live, pytest.mark.redis, requires_redis]
 

@@ -7,12 +7,9 @@ import asyncio
 import glob
 import os
 import shutil
-import signal
 import subprocess
-import time
 from pathlib import Path
 
-import redis
 import websockets
 
 from tests.liveserver import free_port
@@ -53,42 +50,6 @@ class Sender:
             self.closes.append(exc.rcvd.code if exc.rcvd else None)
         except (OSError, TimeoutError):
             return
-
-
-class PrivateRedis:
-    """A redis-server of this test's own on a free port, stopped and started by PID."""
-
-    def __init__(self, workdir: Path):
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.dir = workdir
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> PrivateRedis:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-             "--appendonly", "no", "--dir", str(self.dir)],
-            stdout=(self.dir / "redis.log").open("ab"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                redis.Redis.from_url(self.url).ping()
-                return self
-            except redis.RedisError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-
-
 
 
 def pg_bin(name: str) -> str | None:
