@@ -264,7 +264,7 @@ def _import_messages(room: Room, messages: list[dict[str, Any]],
     rows: list[Message] = []
     for m in messages:
         body = str(m.get("body") or "")[:10_000] or " "
-        mentioned = {w[1:].rstrip(".,:;!?").lower() for w in body.split() if w.startswith("@")}
+        mentioned = markdown.mentioned_names(body)  # as the live write path reads them
         room_wide = bool(mentioned & actions.ROOM_MENTIONS)
         edited = m.get("edited_at")
         rows.append(Message(
