@@ -22,6 +22,7 @@ _wsgi_app = WSGIMiddleware(get_wsgi_application(),  # type: ignore[arg-type]
                            workers=settings.HTTP_WORKERS)
 
 from bots.runtime import runtime  # noqa: E402
+from chatserver.api import fastpost  # noqa: E402
 from chatserver.realtime.middleware import SocketSessionMiddleware  # noqa: E402
 from chatserver.realtime.routing import websocket_urlpatterns  # noqa: E402
 from chatserver.realtime.writer import post_queue  # noqa: E402
@@ -31,7 +32,10 @@ from chatserver.siteadmin.retention import start_periodic as start_retention  # 
 async def django_http_app(scope, receive, send):
     # REST posts join the sockets' group commit on this loop (realtime/writer.py).
     post_queue.bind(asyncio.get_running_loop())
-    await _wsgi_app(scope, receive, send)
+    if fastpost.handles(scope):  # a token's message post: answered on this loop
+        await fastpost.handle(scope, receive, send, _wsgi_app)
+    else:
+        await _wsgi_app(scope, receive, send)
 
 
 runtime.start()  # bot users and schedules of this server process (docs/bots.md)

@@ -274,6 +274,9 @@ CHAT: dict[str, Any] = {
     # and (PostgreSQL) this many transactions in flight per process.
     "WRITE_BATCH": int(os.environ.get("CHAT_WRITE_BATCH", "200")),
     "WRITE_CONCURRENCY": int(os.environ.get("CHAT_WRITE_CONCURRENCY", "2")),
+    # REST message posts with a Bearer token answered on the event loop instead
+    # of through Django's request cycle (chatserver/api/fastpost.py); 0: off.
+    "REST_FAST_POST": env_bool("CHAT_REST_FAST_POST", True),
     # Threads that run the socket layer's database calls, per process.
     "DB_THREADS": int(os.environ.get("CHAT_DB_THREADS", "8")),
     # Webhooks (chatserver/integrations): deliveries per hook, raw deliveries kept,

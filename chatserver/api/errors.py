@@ -20,20 +20,30 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
-def exception_handler(exc, context):
+def known_error(exc: BaseException) -> tuple[int, dict, dict[str, str]] | None:
+    """(status, body, headers) for the errors an action may raise, else None.
+
+    Shared by the DRF exception handler and the message fast path (api/fastpost.py)."""
     if isinstance(exc, ChatError):
-        resp = Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+        headers = {}
         if exc.retry_after is not None:
-            resp["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
-        return resp
+            headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
+        return exc.status, error_body(exc.code, exc.message, exc.fields), headers
     if isinstance(exc, OperationalError | InterfaceError):
         # The database is restarting or unreachable; the write was one transaction,
         # so nothing is half-written and the client may retry (same client_msg_id).
         log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else exc)
-        resp = Response(error_body("unavailable", "The database is unavailable; retry shortly."),
-                        status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        resp["Retry-After"] = "1"
-        return resp
+        return (status.HTTP_503_SERVICE_UNAVAILABLE,
+                error_body("unavailable", "The database is unavailable; retry shortly."),
+                {"Retry-After": "1"})
+    return None
+
+
+def exception_handler(exc, context):
+    known = known_error(exc)
+    if known is not None:
+        status_code, body, headers = known
+        return Response(body, status=status_code, headers=headers)
     if isinstance(exc, RequestDataTooBig):
         return Response(error_body("too_large", "The request body is too large."),
                         status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
