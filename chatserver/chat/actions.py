@@ -26,7 +26,7 @@ from chatserver.events.log import (
     next_room_seqs,
     redact_message_events,
 )
-from chatserver.events.sql import update_by_id
+from chatserver.events.sql import insert_returning_ids, update_by_id
 from chatserver.events.tx import write_transaction
 
 from . import access, hooks, markdown, ratelimit
@@ -291,10 +291,7 @@ def _insert_messages(drafts: list[_Draft], results: list[PostResult | ChatError 
             messages.append(msg)
             if mentioned:
                 mentions.append((msg, mentioned))
-        if len(messages) == 1:
-            messages[0].save(force_insert=True)
-        else:
-            Message.objects.bulk_create(messages)
+        insert_returning_ids(messages)
         replies: dict[int, int] = {}
         for msg in messages:
             if msg.thread_root_id is not None:

@@ -81,6 +81,8 @@ def mentioned_names(body: str) -> set[str]:
     fences, indented blocks, code spans) is skipped exactly as it is rendered.
     """
     names: set[str] = set()
+    if "@" not in body:  # most messages: no need to parse
+        return names
     for token in _parser().parse(body):
         if token.type != "inline":
             continue

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import RoomEvent, UserEvent
-from .sql import lock_by_id, update_by_id
+from .sql import insert_returning_ids, lock_by_id, update_by_id
 
 
 def dumps(data: dict[str, Any]) -> str:
@@ -79,10 +79,7 @@ def append_room_events(events: list[PendingEvent]) -> None:
         rows.append(RoomEvent(room_id=room_id, seq=seq, type=event_type, frame=frame,
                               created_at=now, message_id=message_id))
         published.append((room_id, seq, event_type, target_user, frame))
-    if len(rows) == 1:
-        rows[0].save(force_insert=True)
-    else:
-        RoomEvent.objects.bulk_create(rows)
+    insert_returning_ids(rows)
     from chatserver.realtime.hub import publish_rooms
 
     transaction.on_commit(lambda: publish_rooms(published))
