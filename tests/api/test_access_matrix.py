@@ -83,7 +83,7 @@ ARCHIVED = "The room is archived."
 
 
 def by_kind(public: dict[str, int], private: dict[str, int], dm: dict[str, int],
-          archived: dict[str, int] | None = None) -> dict[str, dict[str, int]]:
+           archived: dict[str, int] | None = None) -> dict[str, dict[str, int]]:
     """One table per room kind. #arch is #pub archived: by default it answers as #pub."""
     return {"public": public, "private": private, "dm": dm,
             "archived": dict(public) if archived is None else archived}
