@@ -854,7 +854,8 @@ class Runtime:
     # --- webhooks ---------------------------------------------------------------------
 
     def deliver_webhook(self, bot: str, name: str, payload: Any) -> int:
-        """Run a bot's webhook receiver with `payload`; return the run id."""
+        """Run a bot's webhook receiver with `payload`; return the run id. Raises
+        Forbidden when the receiver's room is archived (nothing runs)."""
         from .models import BotRun, RunStatus
 
         handle = self.sync_users().get(bot)
@@ -865,6 +866,10 @@ class Runtime:
         if hook.room:
             room = Room.objects.filter(name__iexact=hook.room).exclude(
                 visibility=Visibility.DIRECT).first()
+        if room is not None:
+            # The receiver answers in its room: an archived one is read-only, so say
+            # so to the sender now rather than run a handler whose answers can only fail.
+            access.check_writable(access.RoomAccess(room, None))
         run = BotRun.objects.create(bot=handle.user, room=room, kind="webhook",
                                     command=name, status=RunStatus.RUNNING)
         ctx = SyncContext(self, handle, caller=None, room=room, message=None, run_id=run.id)

@@ -313,10 +313,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Log lines that print request paths (django.request's 4xx/5xx warnings, a
+    # server's messages about a request) would print an incoming webhook's token:
+    # chatserver/logsafe.py cuts it, on the logger (for every handler) and on our
+    # handler (for any logger). The serve command does the same for access logs.
+    "filters": {"hook_tokens": {"()": "chatserver.logsafe.RedactHookTokens"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["hook_tokens"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "daphne": {"level": "WARNING"},
         "django.channels.server": {"level": "WARNING"},
+        "django.request": {"filters": ["hook_tokens"]},
     },
 }

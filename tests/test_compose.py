@@ -418,3 +418,32 @@ def test_env_example_lists_every_required_setting():
     assert required >= {"SECRET_KEY", "POSTGRES_PASSWORD", "ALLOWED_HOSTS"}
     for variable in required:
         assert re.search(rf"^{variable}=", example, re.MULTILINE), variable
+
+
+def test_the_access_log_cuts_incoming_webhook_tokens():
+    """/hooks/<token> is a credential: nginx logs the request line through a map that
+    keeps the token's 8-character hint (checked here with the map's own regex)."""
+    http = nginx_http()
+    log_format = " ".join(" ".join(d.args[1:]) for d in find(http, "log_format"))
+    assert "$request_redacted" in log_format
+    assert not re.search(r"\$request(?!_redacted|_time)\b|\$request_uri|\$uri", log_format)
+    [redacting] = [d for d in find(http, "map") if d.args == ["$request", "$request_redacted"]]
+    assert redacting.block is not None
+    entries = {d.name: " ".join(d.args) for d in redacting.block}
+    assert entries.pop("default") == "$request"
+    [(source, value)] = entries.items()
+    assert source.startswith("~")
+    # nginx (PCRE) names a group (?<name>...) and uses it as $name; Python: (?P<name>...)
+    pattern = re.compile(source[1:].replace("(?<", "(?P<"))
+    replacement = re.sub(r"\$(\w+)", r"\\g<\1>", value)
+
+    def logged(request: str) -> str:
+        return pattern.sub(replacement, request) if pattern.match(request) else request
+
+    token = "wh_Abc-123_xyzXYZ0987654321abcdefABCDEF"
+    assert logged(f"POST /hooks/{token} HTTP/1.1") == "POST /hooks/wh_Abc-1... HTTP/1.1"
+    assert logged(f"POST /hooks/{token}/github?x=1 HTTP/1.1") == \
+        "POST /hooks/wh_Abc-1.../github?x=1 HTTP/1.1"
+    for untouched in ("POST /hooks/bot/watch/ci HTTP/1.1", "GET /api/v1/rooms HTTP/1.1",
+                      "GET /hooks/ HTTP/1.1"):
+        assert logged(untouched) == untouched

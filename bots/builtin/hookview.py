@@ -4,7 +4,8 @@ The credential is the bot's hook token (issued by a site admin through
 /api/v1/admin/bots/hook-tokens, stored hashed), sent as `Authorization: Bearer
 <token>` or `X-Bot-Token: <token>`. A plain Django view like the integrations
 receivers: no session, no CSRF. The receiver runs on the bot runtime; the
-answer is 202 with the run id, before the handler finishes.
+answer is 202 with the run id, before the handler finishes; 403 when the
+receiver's room is archived (read-only: nothing runs).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from chatserver.api.errors import error_body
+from chatserver.chat.errors import ChatError
 
 from .api import token_digest
 from .models import BotHookToken
@@ -53,5 +55,8 @@ def bot_hook_view(request: HttpRequest, bot: str, name: str) -> HttpResponse:
         payload = json.loads(body or b"null")
     except (ValueError, UnicodeDecodeError):
         return _error("invalid", "The body must be JSON.", 400)
-    run_id = runtime.deliver_webhook(bot.lower(), name, payload)
+    try:
+        run_id = runtime.deliver_webhook(bot.lower(), name, payload)
+    except ChatError as exc:  # the receiver's room is archived
+        return _error(exc.code, exc.message, exc.status)
     return JsonResponse({"run_id": run_id}, status=202)

@@ -138,7 +138,10 @@ def check_manage(user, access: RoomAccess) -> None:
 
 
 def check_writable(access: RoomAccess) -> None:
-    """Archived rooms are read-only: no message, reaction or membership changes."""
+    """Archived rooms are read-only: nothing is posted, edited, deleted or reacted to,
+    and nobody new comes in (invites, joins, bots, webhook deliveries). What only
+    narrows access stays open - leaving, removing members, revoking webhooks - and
+    so do read markers and the room's settings, unarchiving included (check_manage)."""
     if access.room.archived:
         raise Forbidden("The room is archived.")
 

@@ -28,7 +28,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from chatserver.accounts.models import hash_token
-from chatserver.chat import actions, ratelimit
+from chatserver.chat import access, actions, ratelimit
 from chatserver.chat.errors import ChatError, InvalidInput, NotFound
 from chatserver.events.tx import write_transaction
 
@@ -152,6 +152,7 @@ def receive(*, token: str, fmt: str, body: bytes, content_type: str,
 def process(hook: Webhook, delivery: Delivery, *, replay: bool,
             raw: bytes | None = None) -> ChatError | None:
     """Parse and post one delivery inside the caller's transaction; record the outcome.
+    A hook whose room is archived fails every delivery (Forbidden).
 
     A failure leaves nothing posted (the posting runs in a savepoint) but the
     delivery is saved as failed; the error is returned for the caller to raise
@@ -165,6 +166,11 @@ def process(hook: Webhook, delivery: Delivery, *, replay: bool,
     error: ChatError | None = None
     try:
         with transaction.atomic():
+            # An archived room takes no deliveries at all, even ones that would post
+            # nothing (a GitHub ping, an empty alert group): the sender learns at once
+            # that its messages go nowhere, and the kept delivery can be replayed
+            # after unarchiving.
+            access.check_writable(access.RoomAccess(hook.room, None))
             payload = parse_payload(body, content_type)
             ids = _handle(hook, delivery, payload, replay=replay)
         delivery.status = DeliveryStatus.POSTED if ids else DeliveryStatus.IGNORED

@@ -6,23 +6,34 @@ method on an old one) without a row in MATRIX fails test_matrix_covers_every_end
 The world (built fresh for each test, each persona's request runs in a savepoint
 that is rolled back, so every persona sees the same world):
 
-- room_admin ("ada") created #pub (public) and #priv (private): room admin of both.
-- member ("mia"): member of #pub, #priv and of the DM. Author of the target message
-  in every room, so edit/delete show the author's rights.
-- peer ("pete"): member of all three rooms; the target of member management calls.
+- room_admin ("ada") created #pub (public), #priv (private) and #arch (public,
+  archived once its messages, reactions and webhook delivery exist): room admin of
+  all three. #arch has the members of #pub, so its column differs from #pub's only
+  where archiving changes the answer.
+- member ("mia"): member of #pub, #priv, #arch and of the DM. Author of the target
+  message in every room, so edit/delete show the author's rights.
+- peer ("pete"): member of every room; the target of member management calls.
 - outsider ("olga"): a plain member of the site, in no room.
 - site_admin ("sam", site role admin): in no room. Site admins get room-admin
   powers in rooms they can see (public ones); private rooms and DMs they are
   not in are as invisible to them as to anyone.
 - guest ("gus", site role guest): in no room; guests only see rooms they are in.
-- bot ("robo"): a bot account, member of #pub only.
-- former ("fred"): was in all three rooms (and reacted), then left each.
-- deactivated ("dora"): was in all three rooms, then deactivated by an admin; a
+- bot ("robo"): a bot account, member of #pub and #arch only.
+- former ("fred"): was in every room (and reacted), then left each.
+- deactivated ("dora"): was in every room, then deactivated by an admin; a
   token issued afterwards must still be refused.
 - The DM is {mia, pete, fred, dora}; DMs have no room admins, so the room_admin
   persona is an outsider to it.
 
 Every 404 must be the exact answer a room (or message) id that does not exist gets.
+
+Archived rooms are read-only (chatserver/chat/access.py): nothing is posted, edited,
+deleted or reacted to, and nobody new comes in (invites, joins, bots, webhooks,
+deliveries). What only narrows access or concerns one person stays open: leaving,
+removing members, member roles, read markers, revoking webhooks, disabling bots,
+the room's settings - and PATCH {"archived": false}, which is what the matrix
+sends to #arch, so unarchiving is covered: room admins and site admins only.
+A refusal because of the archive must say so (Because below).
 """
 
 from __future__ import annotations
@@ -46,7 +57,7 @@ from .conftest import send_json
 
 PERSONAS = ("anonymous", "outsider", "member", "room_admin", "site_admin", "guest", "bot",
             "former", "deactivated")
-ROOM_KINDS = ("public", "private", "dm")
+ROOM_KINDS = ("public", "private", "dm", "archived")
 THUMBS = "\N{THUMBS UP SIGN}"
 MISSING_ID = 987_654_321
 PASSWORD = "correct horse 42"
@@ -57,29 +68,58 @@ def row(*statuses: int) -> dict[str, int]:
     return dict(zip(PERSONAS, statuses, strict=True))
 
 
+class Because(int):
+    """An expected status whose error message is part of the expectation."""
+
+    message: str
+
+    def __new__(cls, status: int, message: str) -> Because:
+        obj = super().__new__(cls, status)
+        obj.message = message
+        return obj
+
+
+ARCHIVED = "The room is archived."
+
+
+def by_kind(public: dict[str, int], private: dict[str, int], dm: dict[str, int],
+           archived: dict[str, int] | None = None) -> dict[str, dict[str, int]]:
+    """One table per room kind. #arch is #pub archived: by default it answers as #pub."""
+    return {"public": public, "private": private, "dm": dm,
+            "archived": dict(public) if archived is None else archived}
+
+
+def frozen(tables: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """A write the archive forbids: whoever #pub lets through gets 403 in #arch,
+    saying the room is archived; every other answer stays #pub's."""
+    return {**tables, "archived": {
+        persona: Because(403, ARCHIVED) if 200 <= status < 300 else status
+        for persona, status in tables["public"].items()}}
+
+
 # Readable by anyone who can see the room.
-SEE = {
-    "public": row(401, 200, 200, 200, 200, 404, 200, 200, 401),
-    "private": row(401, 404, 200, 200, 404, 404, 404, 404, 401),
-    "dm": row(401, 404, 200, 404, 404, 404, 404, 404, 401),
-}
+SEE = by_kind(
+    public=row(401, 200, 200, 200, 200, 404, 200, 200, 401),
+    private=row(401, 404, 200, 200, 404, 404, 404, 404, 401),
+    dm=row(401, 404, 200, 404, 404, 404, 404, 404, 401),
+)
 
 
 def members_only(ok: int, dm_member: int | None = None) -> dict[str, dict[str, int]]:
     """Writes that need membership: visible-but-not-member is 403, invisible is 404."""
-    return {
-        "public": row(401, 403, ok, ok, 403, 404, ok, 403, 401),
-        "private": row(401, 404, ok, ok, 404, 404, 404, 404, 401),
-        "dm": row(401, 404, ok if dm_member is None else dm_member, 404, 404, 404, 404, 404, 401),
-    }
+    return by_kind(
+        public=row(401, 403, ok, ok, 403, 404, ok, 403, 401),
+        private=row(401, 404, ok, ok, 404, 404, 404, 404, 401),
+        dm=row(401, 404, ok if dm_member is None else dm_member, 404, 404, 404, 404, 404, 401),
+    )
 
 
 def room_admins_only(ok: int) -> dict[str, dict[str, int]]:
-    return {
-        "public": row(401, 403, 403, ok, ok, 404, 403, 403, 401),
-        "private": row(401, 404, 403, ok, 404, 404, 404, 404, 401),
-        "dm": row(401, 404, 403, 404, 404, 404, 404, 404, 401),
-    }
+    return by_kind(
+        public=row(401, 403, 403, ok, ok, 404, 403, 403, 401),
+        private=row(401, 404, 403, ok, 404, 404, 404, 404, 401),
+        dm=row(401, 404, 403, 404, 404, 404, 404, 404, 401),
+    )
 
 
 def everyone(ok: int) -> dict[str, int]:
@@ -87,11 +127,11 @@ def everyone(ok: int) -> dict[str, int]:
 
 
 SITE_ADMINS_ONLY = row(401, 403, 403, 403, 200, 403, 403, 403, 401)
-ADMIN_ROOM = {
-    "public": row(401, 403, 403, 403, 200, 404, 403, 403, 401),
-    "private": row(401, 404, 403, 403, 200, 404, 404, 404, 401),
-    "dm": row(401, 404, 403, 404, 404, 404, 404, 404, 401),
-}
+ADMIN_ROOM = by_kind(
+    public=row(401, 403, 403, 403, 200, 404, 403, 403, 401),
+    private=row(401, 404, 403, 403, 200, 404, 404, 404, 401),
+    dm=row(401, 404, 403, 404, 404, 404, 404, 404, 401),
+)
 
 # (method, route) -> {room kind: {persona: status}}, or {persona: status} for
 # endpoints that are not about one room. Each entry says what request it sends.
@@ -131,61 +171,66 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("POST", "api/v1/auth/accept-invite"): row(201, 201, 201, 201, 201, 201, 201, 201, 201),
     # Site admins join / export any public or private room (never a DM); everyone
     # else gets what the room's other doors answer them: 404 unseen, 403 seen.
-    ("POST", "api/v1/admin/rooms/<int:room_id>/join"): ADMIN_ROOM,
+    ("POST", "api/v1/admin/rooms/<int:room_id>/join"): frozen(ADMIN_ROOM),
     ("GET", "api/v1/admin/rooms/<int:room_id>/export"): ADMIN_ROOM,
     ("GET", "api/v1/schema/"): row(200, 200, 200, 200, 200, 200, 200, 200, 401),
     ("GET", "api/v1/docs/"): row(200, 200, 200, 200, 200, 200, 200, 200, 401),
     # Room endpoints.
     ("GET", "api/v1/rooms/<int:room_id>"): SEE,
+    # A topic change; in #arch, unarchiving ({"archived": false}).
     ("PATCH", "api/v1/rooms/<int:room_id>"): room_admins_only(200),
-    ("POST", "api/v1/rooms/<int:room_id>/join"): {
-        "public": row(401, 200, 200, 200, 200, 404, 200, 200, 401),
-        "private": row(401, 404, 200, 200, 404, 404, 404, 404, 401),  # members: a no-op
-        "dm": row(401, 404, 200, 404, 404, 404, 404, 404, 401),
-    },
+    # Members joining again: a no-op, archived or not.
+    ("POST", "api/v1/rooms/<int:room_id>/join"): by_kind(
+        public=row(401, 200, 200, 200, 200, 404, 200, 200, 401),
+        private=row(401, 404, 200, 200, 404, 404, 404, 404, 401),
+        dm=row(401, 404, 200, 404, 404, 404, 404, 404, 401),
+        archived=row(401, Because(403, ARCHIVED), 200, 200, Because(403, ARCHIVED), 404, 200,
+                     Because(403, ARCHIVED), 401),
+    ),
     ("POST", "api/v1/rooms/<int:room_id>/leave"): members_only(204),
     ("GET", "api/v1/rooms/<int:room_id>/members"): SEE,
     # Invite a user who is in no room: any member of a (non-DM) room may, site
     # admins may in public rooms, bots never; a DM gets a new DM instead.
-    ("POST", "api/v1/rooms/<int:room_id>/members"): {
-        "public": row(401, 403, 200, 200, 200, 404, 403, 403, 401),
-        "private": row(401, 404, 200, 200, 404, 404, 404, 404, 401),
-        "dm": row(401, 404, 403, 404, 404, 404, 404, 404, 401),
-    },
+    ("POST", "api/v1/rooms/<int:room_id>/members"): frozen(by_kind(
+        public=row(401, 403, 200, 200, 200, 404, 403, 403, 401),
+        private=row(401, 404, 200, 200, 404, 404, 404, 404, 401),
+        dm=row(401, 404, 403, 404, 404, 404, 404, 404, 401),
+    )),
     ("DELETE", "api/v1/rooms/<int:room_id>/members/<int:user_id>"): room_admins_only(204),
     ("PATCH", "api/v1/rooms/<int:room_id>/members/<int:user_id>"): room_admins_only(204),
     ("GET", "api/v1/rooms/<int:room_id>/messages"): SEE,
-    ("POST", "api/v1/rooms/<int:room_id>/messages"): members_only(201),
+    ("POST", "api/v1/rooms/<int:room_id>/messages"): frozen(members_only(201)),
     ("POST", "api/v1/rooms/<int:room_id>/read"): members_only(200),
     # Message endpoints, on the target message (author: member).
     ("GET", "api/v1/messages/<int:message_id>"): SEE,
-    ("PATCH", "api/v1/messages/<int:message_id>"): {
-        "public": row(401, 403, 200, 403, 403, 404, 403, 403, 401),
-        "private": row(401, 404, 200, 403, 404, 404, 404, 404, 401),
-        "dm": row(401, 404, 200, 404, 404, 404, 404, 404, 401),
-    },
-    ("DELETE", "api/v1/messages/<int:message_id>"): {
-        "public": row(401, 403, 204, 204, 204, 404, 403, 403, 401),
-        "private": row(401, 404, 204, 204, 404, 404, 404, 404, 401),
-        "dm": row(401, 404, 204, 404, 404, 404, 404, 404, 401),
-    },
+    ("PATCH", "api/v1/messages/<int:message_id>"): frozen(by_kind(
+        public=row(401, 403, 200, 403, 403, 404, 403, 403, 401),
+        private=row(401, 404, 200, 403, 404, 404, 404, 404, 401),
+        dm=row(401, 404, 200, 404, 404, 404, 404, 404, 401),
+    )),
+    ("DELETE", "api/v1/messages/<int:message_id>"): frozen(by_kind(
+        public=row(401, 403, 204, 204, 204, 404, 403, 403, 401),
+        private=row(401, 404, 204, 204, 404, 404, 404, 404, 401),
+        dm=row(401, 404, 204, 404, 404, 404, 404, 404, 401),
+    )),
     ("GET", "api/v1/messages/<int:message_id>/replies"): SEE,
-    ("POST", "api/v1/messages/<int:message_id>/reactions"): members_only(201),
+    ("POST", "api/v1/messages/<int:message_id>/reactions"): frozen(members_only(201)),
     # Every member (and former member) reacted with a thumbs up before the test.
-    ("DELETE", "api/v1/messages/<int:message_id>/reactions/<str:emoji>"): members_only(204),
+    ("DELETE", "api/v1/messages/<int:message_id>/reactions/<str:emoji>"):
+        frozen(members_only(204)),
     # Webhooks: room admins and site admins (in rooms they can see); DMs have none.
     ("GET", "api/v1/rooms/<int:room_id>/webhooks"): room_admins_only(200),
-    ("POST", "api/v1/rooms/<int:room_id>/webhooks"): room_admins_only(201),
+    ("POST", "api/v1/rooms/<int:room_id>/webhooks"): frozen(room_admins_only(201)),
     ("DELETE", "api/v1/rooms/<int:room_id>/webhooks/<int:hook_id>"): room_admins_only(204),
     ("GET", "api/v1/rooms/<int:room_id>/webhooks/<int:hook_id>/deliveries"):
         room_admins_only(200),
     ("POST", "api/v1/rooms/<int:room_id>/webhooks/<int:hook_id>/deliveries/<int:delivery_id>"
-             "/replay"): room_admins_only(200),
+             "/replay"): frozen(room_admins_only(200)),
     # Bots (bots/views.py); the bot is the "bot" persona's account.
     ("GET", "api/v1/bots"): everyone(200),
     ("PATCH", "api/v1/bots/<int:bot_id>"): SITE_ADMINS_ONLY,
     ("GET", "api/v1/rooms/<int:room_id>/bots"): SEE,
-    ("PUT", "api/v1/rooms/<int:room_id>/bots/<int:bot_id>"): room_admins_only(200),
+    ("PUT", "api/v1/rooms/<int:room_id>/bots/<int:bot_id>"): frozen(room_admins_only(200)),
     ("DELETE", "api/v1/rooms/<int:room_id>/bots/<int:bot_id>"): room_admins_only(204),
     # Admin data of the built-in bots (bots/builtin/api.py); items: an id that does not exist.
     **{(method, f"api/v1/admin/bots/{kind}"): SITE_ADMINS_ONLY if method == "GET"
@@ -304,12 +349,16 @@ def _build_world() -> dict[str, Any]:
     priv = actions.create_room(actor=ada, name="priv", visibility="private")
     actions.invite(actor=ada, room_id=priv.id, user_ids=[mia.id, pete.id, fred.id, dora.id])
     dm = actions.open_dm(actor=mia, user_ids=[pete.id, fred.id, dora.id])
+    arch = actions.create_room(actor=ada, name="arch", visibility="public")
+    actions.invite(actor=ada, room_id=arch.id, user_ids=[mia.id, pete.id, robo.id, fred.id,
+                                                         dora.id])
 
-    rooms = {"public": pub, "private": priv, "dm": dm}
+    rooms = {"public": pub, "private": priv, "dm": dm, "archived": arch}
     room_members = {
         "public": [ada, mia, pete, robo, fred, dora],
         "private": [ada, mia, pete, fred, dora],
         "dm": [mia, pete, fred, dora],
+        "archived": [ada, mia, pete, robo, fred, dora],
     }
     targets = {}
     for kind, room in rooms.items():
@@ -328,13 +377,15 @@ def _build_world() -> dict[str, Any]:
 
     # An incoming hook with one delivery in each room that can have one (DMs cannot).
     hooks, deliveries = {"dm": MISSING_ID}, {"dm": MISSING_ID}
-    for kind in ("public", "private"):
+    for kind in ("public", "private", "archived"):
         hook, token = hook_service.create_webhook(actor=ada, room_id=rooms[kind].id,
                                                   data={"name": "ci"})
         hooks[kind] = hook.id
         deliveries[kind] = hook_receive.receive(
             token=token, fmt="slack", body=b'{"text": "from ci"}',
             content_type="application/json", meta={}).delivery.id
+    # Archived last: everything above happened while #arch was open.
+    actions.update_room(actor=ada, room_id=arch.id, changes={"archived": True})
 
     invite, invite_token = admin_service.create_invite(actor=sam, data={"role": "member"})
 
@@ -368,7 +419,9 @@ def build_request(key: tuple[str, str], world, kind: str | None, persona: str, *
     path = path.replace("<str:emoji>", quote(THUMBS))
     path = path.replace("<int:invite_id>", str(world["invite_id"]))
     body = BODIES.get(key)
-    if key == ("POST", "api/v1/auth/login"):
+    if key == ("PATCH", "api/v1/rooms/<int:room_id>") and kind == "archived":
+        body = {"archived": False}
+    elif key == ("POST", "api/v1/auth/login"):
         user = world["personas"][persona]
         body = {"username": user.username if user else "nobody", "password": PASSWORD}
     elif key == ("POST", "api/v1/rooms/<int:room_id>/members"):
@@ -413,6 +466,10 @@ def test_access(key, kind, world, db, client_for):
     for persona in PERSONAS:
         resp = call(client_for, world, key, kind, persona)
         actual[persona] = resp.status_code
+        if isinstance(expected[persona], Because) and resp.status_code == expected[persona]:
+            message = resp.json()["error"]["message"]
+            if message != expected[persona].message:
+                problems.append(f"{persona}: {resp.status_code} says {message!r}")
         if resp.status_code in EXPECTED_CODES and resp["Content-Type"] == "application/json":
             code = resp.json()["error"]["code"]
             if code not in EXPECTED_CODES[resp.status_code]:

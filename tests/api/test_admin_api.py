@@ -315,3 +315,54 @@ def test_secrets_never_logged(make_user, client_for, caplog):
     # and never again in an API answer after creation
     users = a.get(f"{API}/admin/users").json()
     assert token not in json.dumps(users) and secret_pw not in json.dumps(users)
+
+
+def test_api_and_webhook_tokens_never_logged(make_user, client_for, make_room, caplog):
+    """A whole cycle: an admin issues a bot's API token and creates an incoming
+    webhook (whose URL is its credential), both are used and misused - answers
+    from 200 to 405 that Django logs with the request path - and neither token
+    appears in any log line; the hook's lines keep the token's hint only."""
+    caplog.set_level(logging.DEBUG)
+    admin = make_user("admin", role=Role.ADMIN)
+    a = client_for(admin)
+    bot_id = a.post(f"{API}/users", {"username": "ci", "is_bot": True},
+                    format="json").json()["id"]
+    api_token = a.post(f"{API}/admin/users/{bot_id}/tokens", {"name": "ci"},
+                       format="json").json()["token"]
+    room = make_room(admin, "builds")
+    a.put(f"{API}/rooms/{room.id}/bots/{bot_id}")
+    hook = a.post(f"{API}/rooms/{room.id}/webhooks", {"name": "CI", "secret": "s3"},
+                  format="json").json()
+    hook_token = hook["token"]
+    assert hook["url"].endswith(f"/hooks/{hook_token}")
+
+    bot = APIClient()
+    bot.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token}")
+    assert bot.get(f"{API}/users/me").status_code == 200
+    assert bot.get(f"{API}/rooms/987654321").status_code == 404
+    assert bot.post(f"{API}/rooms/{room.id}/messages", {"body": "x" * 100_000},
+                    format="json").status_code == 413
+    bad = APIClient()
+    bad.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token}x")
+    assert bad.get(f"{API}/users/me").status_code == 401
+    web = APIClient()
+    path = f"/hooks/{hook_token}"
+    answers = [
+        web.post(path, {"text": "build 7 green"}, format="json").status_code,
+        web.post(path, "{not json", content_type="application/json").status_code,
+        web.post(f"{path}/github", {"zen": "x"}, format="json",
+                 HTTP_X_GITHUB_EVENT="ping", HTTP_X_HUB_SIGNATURE_256="sha256=00").status_code,
+        web.get(path).status_code,
+        web.post(f"{path}/nope", {"text": "x"}, format="json").status_code,
+        web.post(f"{path}?via=query", {"text": "x"}, format="json").status_code,
+    ]
+    a.patch(f"{API}/rooms/{room.id}", {"archived": True}, format="json")
+    answers.append(web.post(path, {"text": "late"}, format="json").status_code)
+    assert answers == [200, 400, 401, 405, 404, 200, 403]
+
+    lines = [caplog.text, *(r.getMessage() for r in caplog.records)]
+    for secret in (api_token, hook_token):
+        assert not [line for line in lines if secret in line]
+    hinted = [r.getMessage() for r in caplog.records if r.name == "django.request"
+              and f"/hooks/{hook_token[:8]}…" in r.getMessage()]
+    assert len(hinted) == 5, caplog.text  # the 400, 401, 405, 404 and 403 above

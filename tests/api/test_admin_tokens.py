@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from chatserver.accounts.models import ApiToken, Role
@@ -134,3 +139,58 @@ def test_only_site_admins_and_only_owners_for_owner_bots(make_user, client_for):
     assert client_for(owner).post(f"{API}/admin/users/{big.id}/tokens", {"name": "x"},
                                   format="json").status_code == 201
     assert ApiToken.objects.filter(id=tid).exists()
+
+
+def _token_writes(queries) -> list[str]:
+    table = ApiToken._meta.db_table
+    return [q["sql"] for q in queries
+            if q["sql"].lstrip().upper().startswith("UPDATE") and table in q["sql"]]
+
+
+def test_last_used_at_is_stamped_on_use_at_most_once_a_minute(make_user, client_for):
+    admin = make_user("admin", role=Role.ADMIN)
+    robo = make_user("robo", is_bot=True)
+    a = client_for(admin)
+    raw = a.post(f"{API}/admin/users/{robo.id}/tokens", {"name": "ci"},
+                 format="json").json()["token"]
+    ci = _bearer(raw)
+
+    def listed() -> str | None:
+        rows = a.get(f"{API}/admin/users/{robo.id}/tokens").json()["results"]
+        [row] = [r for r in rows if r["name"] == "ci"]
+        return row["last_used_at"]
+
+    assert listed() is None
+    # First use: one UPDATE stamps the token.
+    before = timezone.now()
+    with CaptureQueriesContext(connection) as first:
+        assert ci.get(f"{API}/users/me").status_code == 200
+    assert len(_token_writes(first.captured_queries)) == 1
+    stamp = listed()
+    assert stamp is not None
+    assert before <= datetime.fromisoformat(stamp) <= timezone.now()
+
+    # Used again within the minute (a read and a write): no UPDATE of the token, and
+    # the stamp stays; nor does the admin's own listing rewrite the bot's token.
+    room = a.post(f"{API}/rooms", {"name": "ci"}, format="json").json()
+    a.post(f"{API}/rooms/{room['id']}/members", {"user_id": robo.id}, format="json")
+    with CaptureQueriesContext(connection) as again:
+        assert ci.get(f"{API}/users/me").status_code == 200
+        assert ci.post(f"{API}/rooms/{room['id']}/messages", {"body": "build green"},
+                       format="json").status_code == 201
+    assert _token_writes(again.captured_queries) == []
+    assert listed() == stamp
+
+    # A stamp older than a minute (the clock moved on) is renewed by the next use.
+    ApiToken.objects.filter(name="ci").update(
+        last_used_at=timezone.now() - timedelta(seconds=61))
+    old = listed()
+    with CaptureQueriesContext(connection) as later:
+        assert ci.get(f"{API}/users/me").status_code == 200
+    assert len(_token_writes(later.captured_queries)) == 1
+    assert datetime.fromisoformat(listed()) > datetime.fromisoformat(old)
+    # Other tokens of the account are untouched; a refused token stamps nothing.
+    assert ApiToken.objects.filter(user=robo).exclude(name="ci").get().last_used_at is None
+    with CaptureQueriesContext(connection) as refused:
+        assert _bearer(raw + "x").get(f"{API}/users/me").status_code == 401
+    assert _token_writes(refused.captured_queries) == []

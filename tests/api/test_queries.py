@@ -2,6 +2,8 @@
 
 Counts include the bearer-token lookup and, for writes, the SAVEPOINT/RELEASE
 pair of the action's atomic block (the test itself runs in a transaction).
+They are for a token in steady use: the once-a-minute last_used_at stamp
+(tests/api/test_admin_tokens.py counts it) is written before the counted request.
 """
 
 from __future__ import annotations
@@ -11,6 +13,18 @@ import pytest
 from chatserver.chat import actions
 
 from .conftest import API
+
+
+@pytest.fixture
+def make_user(make_user, client_for):
+    """make_user, whose token has been used once already (its last_used_at is fresh)."""
+
+    def make(*args, **kwargs):
+        user = make_user(*args, **kwargs)
+        assert client_for(user).get(f"{API}/users/me").status_code == 200
+        return user
+
+    return make
 
 
 @pytest.fixture

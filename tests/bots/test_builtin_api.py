@@ -3,9 +3,12 @@ audited) and the bot webhook door POST /hooks/bot/<bot>/<name>."""
 
 from __future__ import annotations
 
+import json
+
 from django.test import Client
 
 from bots.builtin.models import BotHookToken, Rotation, RunbookAction, StatusEndpoint
+from bots.models import BotRun
 from bots.runtime import runtime
 from chatserver.accounts.models import Role
 from chatserver.audit.models import AuditEntry
@@ -113,6 +116,41 @@ def test_bot_webhook_door(botbox, client_for, make_user):
     client_for(admin).post(f"{API}/hook-tokens", {"bot": "watch"}, format="json")
     assert post("/hooks/bot/watch/ci", HTTP_X_BOT_TOKEN=token).status_code == 401
     assert StatusEndpoint.objects.count() == 0
+
+
+def test_bot_webhook_into_an_archived_room_is_refused(botbox, client_for, make_user):
+    """A receiver bound to a room answers there; while the room is archived the door
+    says so (403, nothing runs, no run is recorded) instead of a 202 for a run that
+    could only fail."""
+    box = botbox(WatchBot)
+    ops = box.room("ops", members=[box.user("alice")], bots=["watch"])
+    admin = make_user("sam", role=Role.ADMIN)
+    token = client_for(admin).post(f"{API}/hook-tokens", {"bot": "watch"},
+                                   format="json").json()["token"]
+    web = Client()
+
+    def deliver(status: str):
+        return web.post("/hooks/bot/watch/ci", data=json.dumps({"status": status}),
+                        content_type="application/json", HTTP_X_BOT_TOKEN=token)
+
+    r = client_for(admin).patch(f"/api/v1/rooms/{ops.id}", {"archived": True}, format="json")
+    assert r.status_code == 200
+    runs = BotRun.objects.count()
+    r = deliver("red")
+    assert r.status_code == 403
+    assert r.json()["error"] == {"code": "forbidden", "message": "The room is archived.",
+                                 "fields": {}}
+    assert runtime.wait_idle(10)
+    assert BotRun.objects.count() == runs
+    assert ops.bot_messages() == []
+    # Unarchived, the same delivery runs and answers in the room.
+    client_for(admin).patch(f"/api/v1/rooms/{ops.id}", {"archived": False}, format="json")
+    r = deliver("green")
+    assert r.status_code == 202
+    assert runtime.wait_idle(10)
+    assert BotRun.objects.get(id=r.json()["run_id"]).status == "ok"
+    ops.expect_bot(contains="CI says green")
+    assert "CI says red" not in [m.body for m in ops.bot_messages()]
 
 
 def test_admin_pages_validate_and_audit(make_user):

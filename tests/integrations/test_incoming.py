@@ -216,6 +216,52 @@ def test_rate_limited_with_retry_after(ops, make_hook, settings, frozen_clock):
     assert len(room_messages(room)) == 3
 
 
+def test_deliveries_to_an_archived_room_are_refused_with_the_reason(ops, make_hook,
+                                                                    client_for):
+    """Every format and replay: 403 saying the room is archived, nothing posted or
+    edited (an alert that already has its message stays as it was), the delivery kept
+    as failed with that reason, so it can be replayed once the room is open again."""
+    from .test_alerts import ALERTMANAGER, with_alerts
+
+    room, ada = ops["room"], ops["admin"]
+    slack = make_hook(ada, room, name="Slack tool")
+    am = make_hook(ada, room, name="Alertmanager")
+    assert send(Client(), hook_path(am, "alertmanager"), ALERTMANAGER).status_code == 200
+    [alert_msg] = room_messages(room)
+    client_for(ada).patch(f"{API}/rooms/{room.id}", {"archived": True}, format="json")
+    before = [(m.id, m.body, m.edited_at) for m in Message.objects.order_by("id")]
+
+    refused = [
+        send(Client(), hook_path(slack), {"text": "into the archive"}),
+        send(Client(), hook_path(slack, "github"), {"zen": "x"}, HTTP_X_GITHUB_EVENT="ping"),
+        send(Client(), hook_path(am, "alertmanager"),
+             with_alerts("resolved", ("api-1:9100", "resolved"))),
+        send(Client(), hook_path(am, "grafana"), {"status": "firing", "alerts": []}),
+    ]
+    for resp in refused:
+        assert resp.status_code == 403
+        assert resp.json()["error"] == {"code": "forbidden",
+                                        "message": "The room is archived.", "fields": {}}
+    assert [(m.id, m.body, m.edited_at) for m in Message.objects.order_by("id")] == before
+    kept = Delivery.objects.filter(status="failed").order_by("id")
+    assert [(d.format, d.error) for d in kept] == [
+        ("slack", "The room is archived."), ("github", "The room is archived."),
+        ("alertmanager", "The room is archived."), ("grafana", "The room is archived.")]
+    alert_msg.refresh_from_db()
+    assert alert_msg.body.startswith("🔴 **FIRING**")
+
+    # Replaying is refused the same way; after unarchiving it posts.
+    replay = f"{API}/rooms/{room.id}/webhooks/{slack['id']}/deliveries/{kept[0].id}/replay"
+    resp = client_for(ada).post(replay)
+    assert resp.status_code == 403
+    assert resp.json()["error"]["message"] == "The room is archived."
+    assert len(room_messages(room)) == 1
+    client_for(ada).patch(f"{API}/rooms/{room.id}", {"archived": False}, format="json")
+    resp = client_for(ada).post(replay)
+    assert resp.status_code == 200 and resp.json()["status"] == "posted"
+    assert [m.body for m in room_messages(room)][1:] == ["into the archive"]
+
+
 def test_deliveries_are_kept_listed_and_replayed(ops, make_hook, client_for):
     room, ada = ops["room"], ops["admin"]
     hook = make_hook(ada, room)

@@ -6,7 +6,9 @@ import httpx
 import pytest
 import websockets
 from asgiref.sync import sync_to_async
+from django.utils import timezone
 
+from chatserver.accounts.models import ApiToken
 from chatserver.chat import actions
 from tests.conftest import requires_redis
 from tests.wsclient import WS
@@ -63,6 +65,32 @@ async def test_session_cookie_bearer_and_auth_frame_all_sign_in(live, make_user,
         assert ack["message"]["seq"] == 4 + i
     for ws in (by_cookie, by_bearer, by_frame):
         await ws.close()
+
+
+async def test_socket_sign_in_stamps_the_token_last_used_at(live, users):
+    """A socket signed in with a token (Bearer header or auth frame) counts as a use
+    of that token, like a REST request: the server stamps last_used_at."""
+    (carol,) = await users("carol")
+    by_header = await sync_to_async(ApiToken.objects.get)(user=carol)
+    by_frame, frame_raw = await sync_to_async(ApiToken.issue)(carol, "frame")
+    assert by_header.last_used_at is None and by_frame.last_used_at is None
+
+    before = timezone.now()
+    ws = await connect(live, carol)
+    await ws.send({"type": "ping"})
+    await ws.until("pong")
+    await by_header.arefresh_from_db()
+    assert by_header.last_used_at is not None and by_header.last_used_at >= before
+    await by_frame.arefresh_from_db()
+    assert by_frame.last_used_at is None
+
+    other = await WS.connect(live)
+    await other.send({"type": "auth", "token": frame_raw})
+    await other.until("auth.ok")
+    await by_frame.arefresh_from_db()
+    assert by_frame.last_used_at is not None and by_frame.last_used_at >= before
+    for socket in (ws, other):
+        await socket.close()
 
 
 async def test_refusals_bad_token_and_frames_before_auth(live, users):

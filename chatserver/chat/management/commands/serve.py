@@ -7,6 +7,8 @@ import os
 
 from django.core.management.base import BaseCommand
 
+from chatserver.logsafe import RedactHookTokens, redact
+
 APP = "chatserver.asgi:application"
 
 # Messages uvicorn logs with a traceback at ERROR for what is a client's fault
@@ -38,9 +40,18 @@ class Command(BaseCommand):
         self.stdout.write(f"Serving on http://{host}:{port}/ with {server}", ending="\n")
         self.stdout.flush()
         if server == "daphne":
-            from daphne.cli import CommandLineInterface
+            import daphne.cli
+            from daphne.access import AccessLogGenerator
 
-            CommandLineInterface().run(
+            class RedactingAccessLog(AccessLogGenerator):
+                """daphne's access log (on by default, to stdout), hook tokens cut
+                to their hint. daphne builds it from the name in its cli module."""
+
+                def write_entry(self, host, date, request, *args, **kwargs):
+                    super().write_entry(host, date, redact(request), *args, **kwargs)
+
+            daphne.cli.AccessLogGenerator = RedactingAccessLog  # type: ignore[misc]
+            daphne.cli.CommandLineInterface().run(
                 ["-b", host, "-p", str(port), "--websocket_timeout", "-1",
                  "--application-close-timeout", "5", APP]
             )
@@ -65,4 +76,6 @@ class Command(BaseCommand):
         )
         # After Config: it (re)configures uvicorn's loggers.
         logging.getLogger("uvicorn.error").addFilter(ClientFaultFilter())
+        # The access log (UVICORN_LOG_LEVEL=info) prints paths: /hooks/<token>.
+        logging.getLogger("uvicorn.access").addFilter(RedactHookTokens())
         uvicorn.Server(config).run()
