@@ -176,6 +176,15 @@ def normalise(text: str) -> str:
     return text.translate(_SMART)
 
 
+def _opens_quote(text: str, i: int, start: int) -> bool:
+    """Whether the quote at text[i] starts a quoted part. A double quote always does;
+    a single quote only at the start of a word or after `=` and when it is closed
+    later, so apostrophes (don't, it's, 'til) stay plain text."""
+    if text[i] == '"':
+        return True
+    return (i == start or text[i - 1] == "=") and text.find("'", i + 1) >= 0
+
+
 def tokenize(text: str) -> list[Token]:
     """Split on whitespace, honouring "double" and 'single' quotes."""
     tokens: list[Token] = []
@@ -187,7 +196,7 @@ def tokenize(text: str) -> list[Token]:
         start, buf, quoted = i, [], False
         while i < n and not text[i].isspace():
             ch = text[i]
-            if ch in "\"'":
+            if ch in "\"'" and _opens_quote(text, i, start):
                 end = text.find(ch, i + 1)
                 if end < 0:
                     raise UsageError(f"Unclosed quote {ch} in the command.")
