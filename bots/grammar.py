@@ -21,8 +21,9 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 TYPES = ("str", "int", "float", "choice", "duration", "user", "room", "rest")
 _SMART = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'",
@@ -272,6 +273,11 @@ def format_duration(value: timedelta) -> str:
             out += f"{seconds // size}{unit}"
             seconds %= size
     return out or "0s"
+
+
+def format_time(value: datetime, tz: str) -> str:
+    """An instant as a reader in zone `tz` sees it: "Mon 2027-03-22 09:00 CET"."""
+    return value.astimezone(ZoneInfo(tz)).strftime("%a %Y-%m-%d %H:%M %Z")
 
 
 def _convert(p: Param, text: str, resolver: Resolver | None) -> Any:

@@ -189,7 +189,21 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # --- I18N, static --------------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+
+
+def _time_zone() -> str:
+    """CHAT_TIME_ZONE: the site's zone, for people who did not choose one (UTC)."""
+    from zoneinfo import ZoneInfo
+
+    name = os.environ.get("CHAT_TIME_ZONE", "").strip() or "UTC"
+    try:
+        ZoneInfo(name)
+    except Exception:
+        raise ValueError(f"CHAT_TIME_ZONE={name!r} is not an IANA time zone name") from None
+    return name
+
+
+TIME_ZONE = _time_zone()
 USE_I18N = True
 USE_TZ = True
 

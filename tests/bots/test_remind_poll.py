@@ -31,6 +31,18 @@ def test_parse_when(spec, due, cron, text):
     assert parse_when(spec, NOW, "UTC") == (due, cron, text)
 
 
+@pytest.mark.parametrize("spec,tz,due", [
+    # 09:00 in Paris is 08:00 UTC in winter, 07:00 in summer; New York is UTC-4 in summer.
+    ("every monday 9:00 x", "Europe/Paris", datetime(2026, 3, 9, 8, 0, tzinfo=UTC)),
+    ("at 17:00 x", "America/New_York", datetime(2026, 3, 4, 22, 0, tzinfo=UTC)),
+    ("at 2026-07-01 9:00 x", "Europe/Paris", datetime(2026, 7, 1, 7, 0, tzinfo=UTC)),
+    ("at 2026-07-01 9:00 x", "America/New_York", datetime(2026, 7, 1, 13, 0, tzinfo=UTC)),
+    ("tomorrow 6:00 x", "Asia/Tokyo", datetime(2026, 3, 4, 21, 0, tzinfo=UTC)),
+])
+def test_parse_when_in_a_zone(spec, tz, due):
+    assert parse_when(spec, NOW, tz)[0] == due
+
+
 @pytest.mark.parametrize("spec", ["soon tea", "at 25:00 x", "every blursday 9:00 x",
                                   "at 2020-01-01 10:00 past", "in 400d x"])
 def test_parse_when_refuses(spec):
