@@ -100,6 +100,11 @@ def test_two_person_approval(botbox):
     alice.expect_ephemeral("cannot approve your own")
     carol.says(ops, f"@deploy approve {run.id}")  # carol may not deploy to production
     carol.expect_ephemeral("You may not approve this")
+    elsewhere = box.room("elsewhere", members=[bob], bots=["deploy"])
+    bob.says(elsewhere, f"@deploy approve {run.id}")  # approvals happen in the room
+    bob.expect_ephemeral(f"There is no request #{run.id} for @deploy in this room.")
+    run.refresh_from_db()
+    assert run.status == RunStatus.AWAITING
     assert not Message.objects.filter(body__contains="Deployed").exists()
     bob.says(ops, f"@deploy approve {run.id}")
     ops.expect_bot(contains="Deployed api@main to production.")
