@@ -162,6 +162,8 @@ class RemindBot(Bot):
         """Send the reminders that are due; repeating ones move to their next time."""
         from croniter import croniter
 
+        if ctx.runtime.is_muted(ctx.handle):
+            return  # muted for flooding: due reminders wait for the mute to end, none is lost
         now = _now()
         for r in list(Reminder.objects.filter(active=True, due_at__lte=now)
                       .select_related("created_by", "room")[:200]):

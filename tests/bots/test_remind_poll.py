@@ -93,6 +93,30 @@ def test_remind_me_room_and_every(botbox):
     assert lonely
 
 
+def test_reminders_wait_while_the_bot_is_muted(botbox):
+    """A mute (flooding) delays reminders; it used to cancel them, repeating ones too."""
+    from datetime import timedelta
+
+    from bots.models import BotState
+    from bots.runtime import runtime
+
+    box = botbox(RemindBot)
+    ann = box.user("ann")
+    ops = box.room("ops", members=[ann], bots=["remind"])
+    ann.says(ops, "@remind #ops every day 9:00 stand-up")
+    ann.says(ops, "@remind me in 5m tea")
+    BotState.objects.update_or_create(bot=box.bots["remind"], defaults={
+        "muted_until": runtime.now() + timedelta(days=2)})
+    box.advance("1d")
+    assert not [m for m in ops.bot_messages() if "Reminder from" in m.body]
+    assert Reminder.objects.filter(active=True).count() == 2
+    box.advance("1d1h")  # the mute is over
+    ops.expect_bot(contains="⏰ Reminder from @ann: stand-up")
+    dm = Message.objects.filter(room__visibility="direct", author__username="remind")
+    assert [m.body for m in dm] == ["⏰ Reminder: tea"]
+    assert Reminder.objects.filter(active=True, cron="0 9 * * *").exists()
+
+
 def test_poll(botbox):
     box = botbox(PollBot)
     ann, ben, cat = box.user("ann"), box.user("ben"), box.user("cat")
