@@ -16,6 +16,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+
 from chatserver.chat import access, actions
 from chatserver.chat.errors import ChatError, RateLimited
 from chatserver.chat.models import Room
@@ -108,6 +110,12 @@ class SyncContext:
         self.args = args or {}
         self.cancelled = threading.Event()  # set on timeout or cancel: sync code should stop
         self.store = Store(handle.user.id)
+
+    @property
+    def tz(self) -> str:
+        """The caller's time zone (their profile's, else the site's TIME_ZONE): read
+        and show times of day in it. Schedules and webhooks have no caller: the site's."""
+        return self.caller.zone if self.caller is not None else settings.TIME_ZONE
 
     # --- checks ------------------------------------------------------------------------
 
@@ -270,6 +278,7 @@ class Context:
         self.args = sync.args
         self.cancelled = sync.cancelled
         self.bot_user = sync.bot_user
+        self.tz = sync.tz
 
     async def _db(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await self._sync.runtime.db(fn, *args)

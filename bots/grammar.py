@@ -21,8 +21,9 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 TYPES = ("str", "int", "float", "choice", "duration", "user", "room", "rest")
 _SMART = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'",
@@ -176,6 +177,15 @@ def normalise(text: str) -> str:
     return text.translate(_SMART)
 
 
+def _opens_quote(text: str, i: int, start: int) -> bool:
+    """Whether the quote at text[i] starts a quoted part. A double quote always does;
+    a single quote only at the start of a word or after `=` and when it is closed
+    later, so apostrophes (don't, it's, 'til) stay plain text."""
+    if text[i] == '"':
+        return True
+    return (i == start or text[i - 1] == "=") and text.find("'", i + 1) >= 0
+
+
 def tokenize(text: str) -> list[Token]:
     """Split on whitespace, honouring "double" and 'single' quotes."""
     tokens: list[Token] = []
@@ -187,7 +197,7 @@ def tokenize(text: str) -> list[Token]:
         start, buf, quoted = i, [], False
         while i < n and not text[i].isspace():
             ch = text[i]
-            if ch in "\"'":
+            if ch in "\"'" and _opens_quote(text, i, start):
                 end = text.find(ch, i + 1)
                 if end < 0:
                     raise UsageError(f"Unclosed quote {ch} in the command.")
@@ -263,6 +273,11 @@ def format_duration(value: timedelta) -> str:
             out += f"{seconds // size}{unit}"
             seconds %= size
     return out or "0s"
+
+
+def format_time(value: datetime, tz: str) -> str:
+    """An instant as a reader in zone `tz` sees it: "Mon 2027-03-22 09:00 CET"."""
+    return value.astimezone(ZoneInfo(tz)).strftime("%a %Y-%m-%d %H:%M %Z")
 
 
 def _convert(p: Param, text: str, resolver: Resolver | None) -> Any:

@@ -13,7 +13,8 @@ Nothing is mocked: `says` posts through chatserver.chat.actions, the commit
 hands the message to the runtime, and `says` returns once every handler it
 started has finished (no sleeps). Ephemeral answers (help, usage, denials) are
 captured per user. `box.advance("1h")` moves the bots' clock and runs the
-schedules that came due; `box.webhook(...)` drives a webhook receiver.
+schedules that came due (`box.travel_to(datetime)` sets it to a given instant
+first); `box.webhook(...)` drives a webhook receiver.
 A handler that raises makes `says` raise, unless `expect_error=True`.
 """
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -65,8 +67,9 @@ class BotBox:
 
     # --- the world ------------------------------------------------------------------
 
-    def user(self, name: str, role: str = Role.MEMBER) -> Person:
-        user = User(username=name, display_name=name.title(), role=role)
+    def user(self, name: str, role: str = Role.MEMBER, *, timezone: str = "") -> Person:
+        """A person; `timezone` is their profile's zone (empty: the site's)."""
+        user = User(username=name, display_name=name.title(), role=role, timezone=timezone)
         user.set_unusable_password()
         user.save()
         user.raw_token = ApiToken.issue(user)[1]  # type: ignore[attr-defined]
@@ -104,6 +107,19 @@ class BotBox:
         ran = runtime.run_due_jobs()
         self._settle(False)
         return ran
+
+    def travel_to(self, when: datetime) -> None:
+        """Set the bots' clock to `when` (aware); the declared schedules restart from it.
+        Then `advance` moves on from there."""
+        from django.utils import timezone
+
+        from .models import ScheduledJob
+
+        if when.tzinfo is None:
+            raise ValueError("travel_to needs an aware datetime")
+        runtime.clock_offset = when - timezone.now()
+        ScheduledJob.objects.filter(bot_id__in=[u.id for u in self.bots.values()]).delete()
+        runtime.sync_schedules()
 
     def webhook(self, bot: str, name: str, payload: Any) -> int:
         run_id = runtime.deliver_webhook(bot, name, payload)

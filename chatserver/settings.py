@@ -189,7 +189,21 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # --- I18N, static --------------------------------------------------------------
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+
+
+def _time_zone() -> str:
+    """CHAT_TIME_ZONE: the site's zone, for people who did not choose one (UTC)."""
+    from zoneinfo import ZoneInfo
+
+    name = os.environ.get("CHAT_TIME_ZONE", "").strip() or "UTC"
+    try:
+        ZoneInfo(name)
+    except Exception:
+        raise ValueError(f"CHAT_TIME_ZONE={name!r} is not an IANA time zone name") from None
+    return name
+
+
+TIME_ZONE = _time_zone()
 USE_I18N = True
 USE_TZ = True
 
@@ -290,6 +304,12 @@ CHAT: dict[str, Any] = {
     "WEBHOOK_TRIES": int(os.environ.get("CHAT_WEBHOOK_TRIES", "3")),
     "WEBHOOK_BACKOFF": float(os.environ.get("CHAT_WEBHOOK_BACKOFF", "1")),
     "WEBHOOK_ALLOW_NETS": env_list("CHAT_WEBHOOK_ALLOW_NETS"),
+    # Slash commands' response_url (a later answer): how long it works and how many
+    # answers it takes. Its base is CHAT_PUBLIC_URL (e.g. https://chat.example.com),
+    # else the address the hook was created at.
+    "PUBLIC_URL": os.environ.get("CHAT_PUBLIC_URL", "").strip().rstrip("/"),
+    "WEBHOOK_RESPONSE_MINUTES": int(os.environ.get("CHAT_WEBHOOK_RESPONSE_MINUTES", "30")),
+    "WEBHOOK_RESPONSE_USES": int(os.environ.get("CHAT_WEBHOOK_RESPONSE_USES", "5")),
     # Bots (docs/bots.md): classes to load ("module:Class", comma-separated),
     # failures in a row before a bot is paused, posts per room before it is muted.
     "BOTS": env_list("CHAT_BOTS", ",".join([

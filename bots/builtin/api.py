@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
 
 from django.db import models
 from drf_spectacular.utils import extend_schema
@@ -23,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chatserver.accounts.models import User
+from chatserver.accounts.timezones import is_zone
 from chatserver.api.views import _data, actor
 from chatserver.audit import log as audit
 from chatserver.chat import access
@@ -66,10 +66,8 @@ class RotationSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
     def validate_tz(self, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except Exception:
-            raise serializers.ValidationError(f"Unknown time zone {value!r}.") from None
+        if not is_zone(value):
+            raise serializers.ValidationError(f"Unknown time zone {value!r}.")
         return value
 
     def validate_members(self, value: list[int]) -> list[int]:

@@ -1,20 +1,21 @@
-"""The oncall bot: rotations, who is on call, paging with escalation."""
+"""The oncall bot: rotations, who is on call, paging with escalation.
+
+Shifts hand over at the rotation's local time (its own time zone); the times
+the bot shows are in the asker's time zone (their profile's, else the site's).
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from bots.context import _check_may_dm
+from bots.grammar import format_time
 from bots.sdk import Bot, CommandError, command, every
 from chatserver.accounts.models import User
 from chatserver.chat.errors import ChatError
 
 from . import oncall_service as svc
 from .models import Override, Page, Rotation
-
-
-def _when(value) -> str:
-    return value.strftime("%a %Y-%m-%d %H:%M %Z")
 
 
 def _rotation(name: str) -> Rotation:
@@ -45,9 +46,10 @@ class OncallBot(Bot):
                 lines.append(f"- **{rot.name}**: nobody (no members)")
                 continue
             note = " (override)" if now.override else ""
-            line = f"- **{rot.name}**: @{now.user.username}{note} until {_when(now.ends)}"
+            line = (f"- **{rot.name}**: @{now.user.username}{note} until "
+                    f"{format_time(now.ends, ctx.tz)}")
             if nxt is not None:
-                line += f"; next @{nxt.user.username} from {_when(nxt.starts)}"
+                line += f"; next @{nxt.user.username} from {format_time(nxt.starts, ctx.tz)}"
             lines.append(line)
         ctx.reply("\n".join(lines))
 
@@ -99,7 +101,8 @@ class OncallBot(Bot):
         start = svc.now()
         Override.objects.create(rotation=rot, user=who, starts_at=start,
                                 ends_at=start + length, created_by=ctx.caller)
-        ctx.reply(f"@{who.username} covers `{rot.name}` until {_when(start + length)}.")
+        ctx.reply(f"@{who.username} covers `{rot.name}` until "
+                  f"{format_time(start + length, ctx.tz)}.")
 
     @command("take <rotation> <length:duration>", examples=["take primary 2h"])
     def take(self, ctx, rotation, length):
@@ -112,7 +115,8 @@ class OncallBot(Bot):
         start = svc.now()
         Override.objects.create(rotation=rot, user=ctx.caller, starts_at=start,
                                 ends_at=start + length, created_by=ctx.caller)
-        ctx.reply(f"@{ctx.caller.username} has `{rot.name}` until {_when(start + length)}.")
+        ctx.reply(f"@{ctx.caller.username} has `{rot.name}` until "
+                  f"{format_time(start + length, ctx.tz)}.")
 
     @every("30s")
     def escalations(self, ctx):

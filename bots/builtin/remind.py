@@ -3,7 +3,9 @@
 Reminders are rows (they survive restarts); a schedule delivers the due ones,
 to the person in a DM or to the room, and moves repeating ones to their next
 time (cron expressions underneath: `every weekday 9:00` is `0 9 * * 1-5`).
-Times are read in the server's time zone (TIME_ZONE, UTC by default).
+Times of day are read in the caller's time zone (their profile's, else the
+site's TIME_ZONE). A repeating reminder keeps the zone it was made in, so
+`every monday 9:00` stays at 9:00 local time across daylight-saving changes.
 """
 
 from __future__ import annotations
@@ -12,9 +14,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
-
-from bots.grammar import UsageError, parse_duration
+from bots.grammar import UsageError, format_time, parse_duration
 from bots.sdk import Bot, CommandError, command, every
 from chatserver.chat import access
 from chatserver.chat.errors import ChatError
@@ -91,10 +91,6 @@ def parse_when(spec: str, now: datetime, tz: str) -> tuple[datetime, str, str]:
     raise UsageError(HELP)
 
 
-def _fmt(value: datetime, tz: str) -> str:
-    return value.astimezone(ZoneInfo(tz)).strftime("%a %Y-%m-%d %H:%M %Z")
-
-
 class RemindBot(Bot):
     """Reminders for you or a room: in 10m, at 17:00, every monday 9:00."""
 
@@ -128,7 +124,7 @@ class RemindBot(Bot):
         self._create(ctx, where, spec)
 
     def _create(self, ctx, room, spec) -> None:
-        tz = settings.TIME_ZONE or "UTC"
+        tz = ctx.tz
         due, cron, text = parse_when(spec, _now(), tz)
         text = text.strip()
         if not text:
@@ -138,7 +134,7 @@ class RemindBot(Bot):
         r = Reminder.objects.create(created_by=ctx.caller, room=room, text=text[:2000],
                                     due_at=due, cron=cron, tz=tz)
         whom = f"#{room.name}" if room else "you"
-        when = f"{_fmt(due, tz)}, then on schedule `{cron}`" if cron else _fmt(due, tz)
+        when = format_time(due, tz) + (f", then on schedule `{cron}` ({tz})" if cron else "")
         ctx.reply(f"⏰ Reminder #{r.id}: I will remind {whom} {when}. "
                   f"(`@remind forget {r.id}` cancels it.)")
 
@@ -150,7 +146,7 @@ class RemindBot(Bot):
         if not rows:
             raise CommandError("You have no reminders.")
         ctx.ephemeral("\n".join(
-            f"- #{r.id} {_fmt(r.due_at, r.tz)}{' (repeats)' if r.cron else ''} → "
+            f"- #{r.id} {format_time(r.due_at, ctx.tz)}{' (repeats)' if r.cron else ''} → "
             f"{'#' + r.room.name if r.room else 'you'}: {r.text[:100]}" for r in rows))
 
     @command("forget <reminder_id:int>", examples=["forget 4"])
@@ -166,6 +162,8 @@ class RemindBot(Bot):
         """Send the reminders that are due; repeating ones move to their next time."""
         from croniter import croniter
 
+        if ctx.runtime.is_muted(ctx.handle):
+            return  # muted for flooding: due reminders wait for the mute to end, none is lost
         now = _now()
         for r in list(Reminder.objects.filter(active=True, due_at__lte=now)
                       .select_related("created_by", "room")[:200]):

@@ -16,6 +16,7 @@ from chatserver.chat.payloads import user_full
 from chatserver.events.tx import write_transaction
 
 from .models import ApiToken, Role, User, hash_token
+from .timezones import is_zone
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
@@ -95,8 +96,23 @@ def user_detail(*, actor: User, user_id: int, presence) -> dict[str, Any]:
     return user_full(user, presence(user.id))
 
 
+def _clean_timezone(value: object) -> str:
+    """An IANA zone name; "" or null go back to the site's zone."""
+    if value is None or value == "":
+        return ""
+    if not is_zone(value):
+        raise InvalidInput("timezone must be an IANA time zone name such as Europe/Paris "
+                           "(or empty for the site's).", fields={"timezone": "invalid"})
+    return str(value)
+
+
+SELF_EDITABLE = {"display_name", "timezone"}
+
+
 def update_user(*, actor: User, user_id: int, changes: dict[str, Any]) -> User:
-    allowed = {"role", "display_name", "is_active"}
+    """Site admins change anyone (owners only by owners); everyone changes their own
+    SELF_EDITABLE fields (PATCH /users/me)."""
+    allowed = {"role", "display_name", "is_active", "timezone"}
     if not changes:
         raise InvalidInput(f"Nothing to change: send one of {', '.join(sorted(allowed))}.")
     unknown = set(changes) - allowed
@@ -105,7 +121,7 @@ def update_user(*, actor: User, user_id: int, changes: dict[str, Any]) -> User:
     target = User.objects.filter(id=user_id).first()
     if target is None:
         raise NotFound("User not found.")
-    self_edit = target.id == actor.id and set(changes) <= {"display_name"}
+    self_edit = target.id == actor.id and set(changes) <= SELF_EDITABLE
     if not self_edit:
         access.check_site_admin(actor)
         if target.role == Role.OWNER and actor.role != Role.OWNER:
@@ -117,6 +133,8 @@ def update_user(*, actor: User, user_id: int, changes: dict[str, Any]) -> User:
                 raise InvalidInput("display_name is at most 150 characters.",
                                    fields={"display_name": "invalid"})
             target.display_name = name
+        if "timezone" in changes:
+            target.timezone = _clean_timezone(changes["timezone"])
         if "role" in changes:
             old = target.role
             target.role = _clean_role(changes["role"], actor, old)

@@ -23,6 +23,9 @@ class User(AbstractUser):
     display_name = models.CharField(max_length=150, blank=True)
     is_bot = models.BooleanField(default=False)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    # An IANA zone name ("Europe/Paris"); empty: the site's TIME_ZONE. Bots read
+    # and show times of day in it (reminders, on-call shifts).
+    timezone = models.CharField(max_length=64, blank=True, default="")
     # Sequence of this user's own event stream (rooms added/removed, ...).
     stream_seq = models.BigIntegerField(default=0)
 
@@ -33,6 +36,11 @@ class User(AbstractUser):
     @property
     def name(self) -> str:
         return self.display_name or self.username
+
+    @property
+    def zone(self) -> str:
+        """The time zone this person reads times in (theirs, else the site's)."""
+        return self.timezone or settings.TIME_ZONE
 
     def save(self, *args, **kwargs):
         if self.is_superuser and self.role == Role.MEMBER:

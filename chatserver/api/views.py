@@ -108,6 +108,16 @@ class MeView(APIView):
     def get(self, request: Request) -> Response:
         return Response(user_full(request.user, _presence(actor(request).id)))
 
+    @extend_schema(request=inline_serializer("MyProfile", fields={
+        "display_name": serializers.CharField(required=False),
+        "timezone": serializers.CharField(required=False, allow_blank=True,
+                                          allow_null=True)}),
+        responses={200: dict})
+    def patch(self, request: Request) -> Response:
+        me = actor(request)
+        user = admin_actions.update_user(actor=me, user_id=me.id, changes=_data(request))
+        return Response(user_full(user, _presence(user.id)))
+
 
 class UsersView(APIView):
     @extend_schema(parameters=[OpenApiParameter("q", str)], responses={200: dict})

@@ -28,7 +28,7 @@ def user_brief(user) -> dict[str, Any]:
 
 def user_full(user, presence: str | None = None) -> dict[str, Any]:
     data = user_brief(user)
-    data.update(role=user.role, is_active=user.is_active)
+    data.update(role=user.role, is_active=user.is_active, timezone=user.zone)
     if presence is not None:
         data["presence"] = presence
     return data

@@ -35,6 +35,9 @@ class Webhook(models.Model):
     target_url = models.URLField(max_length=2000, blank=True)
     trigger_words = models.JSONField(default=list, blank=True)
     content_type = models.CharField(max_length=8, default="json")  # json | form
+    # Where the hook was created (scheme and host): the base of a slash command's
+    # response_url when CHAT_PUBLIC_URL is not set.
+    base_url = models.CharField(max_length=300, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["room", "kind"])]

@@ -7,6 +7,14 @@ posted back into the room by the hook's bot (in the thread when the trigger
 was in a thread). Command answers are `ephemeral` (only the caller sees them)
 unless `"response_type": "in_channel"`, as in Mattermost and Slack.
 
+A command's payload carries a `response_url` (Slack's, Mattermost's delayed
+response): the receiver may answer there later, up to
+CHAT["WEBHOOK_RESPONSE_USES"] times within CHAT["WEBHOOK_RESPONSE_MINUTES"],
+with the same JSON it could have answered at once. The URL's token is signed
+with the server's key and names the hook, the command message, its thread and
+its caller; it stops working when the hook is revoked. Those answers are kept
+as incoming deliveries of the hook (format "response").
+
 The listener runs on the writer's thread after commit, so it only matches
 against an in-memory snapshot of the rooms that have such hooks and hands the
 HTTP work to a small thread pool. Each request has a timeout, is retried with
@@ -16,6 +24,7 @@ SSRF guard (netguard.py) allows, and is kept as an outgoing Delivery.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -27,15 +36,19 @@ from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
-from django.db import connections
+from django.core import signing
+from django.db import connections, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from chatserver.chat import actions
-from chatserver.chat.errors import ChatError
+from chatserver.chat import actions, ratelimit
+from chatserver.chat.errors import ChatError, InvalidInput, NotFound
 from chatserver.chat.payloads import iso
+from chatserver.events.tx import write_transaction
 
 from . import netguard, slack
 from .models import Delivery, DeliveryStatus, HookKind, Webhook
+from .receive import Outcome, kept_headers, parse_payload
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +143,8 @@ def payload_for(hook: Webhook, message: dict[str, Any], trigger: str, rest: str
         "user_name": message["author"]["username"],
     }
     if hook.kind == HookKind.COMMAND:
-        return {**common, "command": trigger, "text": rest, "response_url": "",
-                "trigger_id": str(message["id"])}
+        return {**common, "command": trigger, "text": rest,
+                "response_url": response_url(hook, message), "trigger_id": str(message["id"])}
     created = datetime.fromisoformat(message["created_at"].replace("Z", "+00:00"))
     return {**common, "post_id": str(message["id"]), "text": message["body"],
             "trigger_word": trigger, "timestamp": str(int(created.timestamp() * 1000)),
@@ -209,6 +222,13 @@ def _answer(hook: Webhook, message: dict[str, Any], resp: httpx.Response) -> lis
         raise ChatError("The receiver's answer is not a JSON object.")
     if not data.get("text") and not data.get("attachments"):
         return []
+    return post_answer(hook, message, data)
+
+
+def post_answer(hook: Webhook, message: dict[str, Any], data: dict[str, Any]) -> list[int]:
+    """Post one answer (`text`/`attachments`, `response_type`) to `message`, which
+    needs its `id`, `thread_id` and `author.id`: ephemeral for commands unless
+    in_channel, in the message's thread if it was in one (or with "comment")."""
     body = slack.render(data)
     ephemeral = hook.kind == HookKind.COMMAND and data.get("response_type") != "in_channel"
     if ephemeral:
@@ -235,3 +255,80 @@ def _ephemeral(hook: Webhook, message: dict[str, Any], body: str) -> None:
                     "body": body, "html": render(body), "thread_id": message["thread_id"],
                     "created_at": iso(timezone.now())},
     })
+
+
+# --- response_url: answering a slash command later ------------------------------------------
+
+RESPONSE_SALT = "chat.integrations.response_url"
+
+
+class Expired(ChatError):
+    code = "expired"
+    status = 410
+
+
+def response_url(hook: Webhook, message: dict[str, Any]) -> str:
+    """The URL where the receiver may answer this command later ("" when the server
+    does not know its own address: no CHAT_PUBLIC_URL and a hook made elsewhere)."""
+    base = settings.CHAT.get("PUBLIC_URL") or hook.base_url
+    if not base:
+        return ""
+    token = signing.dumps({"h": hook.id, "m": message["id"], "t": message["thread_id"],
+                           "u": message["author"]["id"]}, salt=RESPONSE_SALT)
+    return f"{base.rstrip('/')}/hooks/respond/{token}"
+
+
+def respond(*, token: str, body: bytes, content_type: str, meta: dict[str, str]) -> Outcome:
+    """Handle one POST to a response_url. Raises ChatError: NotFound (bad token or
+    revoked hook), Expired (too old or used up), InvalidInput (bad body), RateLimited.
+    A body the same as an answer already posted to this command is a retry: kept
+    once, posted once."""
+    chat = settings.CHAT
+    try:
+        ref = signing.loads(token, salt=RESPONSE_SALT,
+                            max_age=chat["WEBHOOK_RESPONSE_MINUTES"] * 60)
+    except signing.SignatureExpired:
+        raise Expired(f"This response_url expired: it works for "
+                      f"{chat['WEBHOOK_RESPONSE_MINUTES']} minutes.") from None
+    except signing.BadSignature:
+        raise NotFound("No webhook has this token.") from None
+    hook = (Webhook.objects.select_related("bot_user", "room")
+            .filter(id=ref["h"], kind=HookKind.COMMAND, revoked_at=None).first())
+    if hook is None:
+        raise NotFound("No webhook has this token.")
+    ratelimit.hit("webhook", hook.id, chat["WEBHOOK_RATE"])
+    text = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+    digest = hashlib.sha256(body).hexdigest()
+    prefix = f"response:{ref['m']}:"
+    message = {"id": ref["m"], "thread_id": ref["t"], "author": {"id": ref["u"]}}
+    error: ChatError | None = None
+    with write_transaction():
+        Webhook.objects.select_for_update().filter(id=hook.id).first()  # one at a time
+        answers = Delivery.objects.filter(hook=hook, direction="in", format="response",
+                                          delivery_id__startswith=prefix,
+                                          status=DeliveryStatus.POSTED)
+        previous = answers.filter(body_sha256=digest).order_by("-id").first()
+        if previous is not None:
+            Delivery.objects.filter(id=previous.id).update(duplicates=F("duplicates") + 1)
+            return Outcome(previous, duplicate=True)
+        used = answers.count()
+        if used >= chat["WEBHOOK_RESPONSE_USES"]:
+            raise Expired(f"This response_url was used {used} times, the most it takes.")
+        tried = Delivery.objects.filter(hook=hook, delivery_id__startswith=prefix).count()
+        delivery = Delivery(hook=hook, direction="in", format="response",
+                            delivery_id=f"{prefix}{tried + 1}", body_sha256=digest,
+                            headers=kept_headers(meta), body=text, status=DeliveryStatus.FAILED)
+        try:
+            with transaction.atomic():
+                data = parse_payload(body, content_type)
+                if not data.get("text") and not data.get("attachments"):
+                    raise InvalidInput("The answer needs text or attachments.",
+                                       fields={"text": "required"})
+                delivery.message_ids = post_answer(hook, message, data)
+            delivery.status = DeliveryStatus.POSTED
+        except ChatError as exc:
+            delivery.error, error = exc.message, exc
+        delivery.save()
+    if error is not None:
+        raise error  # after commit: the failed answer is kept for inspection
+    return Outcome(delivery, duplicate=False)

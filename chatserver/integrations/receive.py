@@ -92,7 +92,8 @@ def parse_payload(body: bytes, content_type: str) -> dict[str, Any]:
     return data
 
 
-def _headers(meta: dict[str, str]) -> dict[str, str]:
+def kept_headers(meta: dict[str, str]) -> dict[str, str]:
+    """The request headers worth keeping with a delivery (never credentials)."""
     kept = {}
     for key, value in meta.items():
         if key.startswith("HTTP_") or key == "CONTENT_TYPE":
@@ -117,7 +118,7 @@ def receive(*, token: str, fmt: str, body: bytes, content_type: str,
     InvalidInput, BadSignature, RateLimited) or returns the kept delivery."""
     hook = find_hook(token)
     ratelimit.hit("webhook", hook.id, settings.CHAT["WEBHOOK_RATE"])
-    headers = _headers(meta)
+    headers = kept_headers(meta)
     if fmt == "github" and hook.secret and not github.signature_ok(
             hook.secret, body, meta.get("HTTP_X_HUB_SIGNATURE_256")):
         raise BadSignature("The X-Hub-Signature-256 header does not match the hook's secret.")

@@ -73,8 +73,10 @@ def _make_bot(name: str) -> User:
     return bot
 
 
-def create_webhook(*, actor: User, room_id: int, data: dict[str, Any]) -> tuple[Webhook, str]:
-    """Create a hook; return it with its raw token (shown only now)."""
+def create_webhook(*, actor: User, room_id: int, data: dict[str, Any],
+                   base_url: str = "") -> tuple[Webhook, str]:
+    """Create a hook; return it with its raw token (shown only now). `base_url` is the
+    address it was created at (the base of a command's response_url)."""
     name = _clean_name(data.get("name"))
     kind = data.get("kind", HookKind.INCOMING)
     if kind not in HookKind.values:
@@ -105,7 +107,8 @@ def create_webhook(*, actor: User, room_id: int, data: dict[str, Any]) -> tuple[
         hook = Webhook.objects.create(
             room=room_access.room, name=name, kind=kind, token_digest=hash_token(raw),
             token_hint=raw[:8], secret=secret, bot_user=bot, created_by=actor,
-            target_url=target_url, trigger_words=triggers, content_type=content_type)
+            target_url=target_url, trigger_words=triggers, content_type=content_type,
+            base_url=base_url[:300])
         actions.invite(actor=actor, room_id=room_id, user_ids=[bot.id])
         if room_access.room.posting_policy == "admins":
             # A hook made by a room admin may post where only admins post.
@@ -224,6 +227,10 @@ def replay_delivery(*, actor: User, room_id: int, hook_id: int,
         if delivery.direction != "in":
             raise InvalidInput("Only incoming deliveries can be replayed.",
                                fields={"delivery": "outgoing"})
+        if delivery.format == "response":
+            raise InvalidInput("A command's later answer (response_url) cannot be replayed; "
+                               "the sender may post it again while the URL works.",
+                               fields={"delivery": "response"})
         delivery.replays += 1
         error = receive.process(hook, delivery, replay=True)
         audit.record(actor=actor, action="webhook.replayed", target=f"webhook:{hook.id}",

@@ -4,6 +4,8 @@ credential, so there is no session, CSRF or bearer token)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -18,7 +20,7 @@ from chatserver.api.errors import error_body
 from chatserver.api.views import _data, actor
 from chatserver.chat.errors import ChatError
 
-from . import receive, service
+from . import outgoing, receive, service
 
 
 def _base_url(request) -> str:
@@ -44,7 +46,7 @@ class WebhooksView(APIView):
         responses={201: dict})
     def post(self, request: Request, room_id: int) -> Response:
         hook, raw = service.create_webhook(actor=actor(request), room_id=room_id,
-                                           data=_data(request))
+                                           data=_data(request), base_url=_base_url(request))
         return Response(service.hook_dict(hook, base_url=_base_url(request), raw_token=raw),
                         status=201)
 
@@ -78,15 +80,16 @@ def _error(exc: ChatError) -> JsonResponse:
     return resp
 
 
-@csrf_exempt
-def receive_view(request: HttpRequest, token: str, fmt: str = "slack") -> HttpResponse:
+def _door(request: HttpRequest,
+          handle: Callable[[bytes, str, dict[str, str]], receive.Outcome]) -> HttpResponse:
+    """What every /hooks/ receiver shares: POST only, the body size limit, ChatError
+    to its JSON error, "ok" (and X-Duplicate-Delivery for a retry) on success.
+    `handle(body, content_type, meta)` returns the receive.Outcome."""
     if request.method != "POST":
         resp = JsonResponse(error_body("method_not_allowed", "Send the payload with POST."),
                             status=405)
         resp["Allow"] = "POST"
         return resp
-    if fmt not in receive.FORMATS:
-        return JsonResponse(error_body("not_found", "Not found."), status=404)
     try:
         body = request.body
     except RequestDataTooBig:
@@ -94,13 +97,26 @@ def receive_view(request: HttpRequest, token: str, fmt: str = "slack") -> HttpRe
         return JsonResponse(error_body("too_large", f"Webhook bodies are at most {limit} bytes."),
                             status=413)
     try:
-        outcome = receive.receive(token=token, fmt=fmt, body=body,
-                                  content_type=request.content_type or "",
-                                  meta={k: v for k, v in request.META.items()
-                                        if isinstance(v, str)})
+        outcome = handle(body, request.content_type or "",
+                         {k: v for k, v in request.META.items() if isinstance(v, str)})
     except ChatError as exc:
         return _error(exc)
     ok = HttpResponse("ok", content_type="text/plain")
     if outcome.duplicate:
         ok["X-Duplicate-Delivery"] = str(outcome.delivery.id)
     return ok
+
+
+@csrf_exempt
+def receive_view(request: HttpRequest, token: str, fmt: str = "slack") -> HttpResponse:
+    if request.method == "POST" and fmt not in receive.FORMATS:
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return _door(request, lambda body, content_type, meta: receive.receive(
+        token=token, fmt=fmt, body=body, content_type=content_type, meta=meta))
+
+
+@csrf_exempt
+def respond_view(request: HttpRequest, token: str) -> HttpResponse:
+    """A slash command's response_url: a later answer to one command."""
+    return _door(request, lambda body, content_type, meta: outgoing.respond(
+        token=token, body=body, content_type=content_type, meta=meta))

@@ -2,7 +2,8 @@
 
 One JSON object per line, each with a "type":
   meta        {"version": 1, "exported_at"}
-  user        {"id", "username", "display_name", "role", "is_bot", "is_active"}
+  user        {"id", "username", "display_name", "role", "is_bot", "is_active",
+               "timezone" ("" for the site's)}
   room        {"id", "name", "topic", "visibility", "archived", "posting_policy",
                "invite_policy", "allow_bots", "retention_days", "created_at"}
   membership  {"room", "user", "role"}
@@ -32,6 +33,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from chatserver.accounts.models import Role, User
+from chatserver.accounts.timezones import is_zone
 from chatserver.chat import actions, markdown
 from chatserver.chat.models import (
     InvitePolicy,
@@ -70,7 +72,7 @@ def export_lines(room_ids: list[int] | None = None) -> Iterator[str]:
     for u in users.iterator(chunk_size=1000):
         yield _line({"type": "user", "id": u.id, "username": u.username,
                      "display_name": u.display_name, "role": u.role, "is_bot": u.is_bot,
-                     "is_active": u.is_active})
+                     "is_active": u.is_active, "timezone": u.timezone})
     for room in room_list:
         yield _line({"type": "room", "id": room.id, "name": room.name, "topic": room.topic,
                      "visibility": room.visibility, "archived": room.archived,
@@ -166,7 +168,8 @@ def _import_users(ds: Dataset) -> dict[Any, User]:
             user = User(username=username, display_name=str(data.get("display_name") or "")[:150],
                         role=role if role in (Role.MEMBER, Role.GUEST) else Role.MEMBER,
                         is_bot=bool(data.get("is_bot")),
-                        is_active=bool(data.get("is_active", True)), password=unusable)
+                        is_active=bool(data.get("is_active", True)), password=unusable,
+                        timezone=data["timezone"] if is_zone(data.get("timezone")) else "")
             user.save()
             existing[username.lower()] = user
         mapped[src_id] = user

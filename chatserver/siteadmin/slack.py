@@ -78,6 +78,7 @@ def _read(z: zipfile.ZipFile) -> Dataset:
             or u.get("real_name") or "",
             "role": "member", "is_bot": bool(u.get("is_bot")),
             "is_active": not u.get("deleted", False),
+            "timezone": u.get("tz") or "",  # Slack's profile zone, kept when it is known
         }
     kinds = (("channels.json", "public"), ("groups.json", "private"),
              ("mpims.json", "direct"), ("dms.json", "direct"))

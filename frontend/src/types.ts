@@ -10,6 +10,8 @@ export interface User {
   is_bot: boolean;
   role?: SiteRole;
   is_active?: boolean;
+  /** IANA zone the person reads times in (theirs, else the site's). */
+  timezone?: string;
   presence?: Presence;
 }
 

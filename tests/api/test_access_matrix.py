@@ -141,6 +141,7 @@ MATRIX: dict[tuple[str, str], Any] = {
     ("POST", "api/v1/auth/login"): row(401, 200, 200, 200, 200, 200, 401, 200, 401),
     ("POST", "api/v1/auth/logout"): everyone(204),
     ("GET", "api/v1/users/me"): everyone(200),
+    ("PATCH", "api/v1/users/me"): everyone(200),  # one's own display name and time zone
     ("GET", "api/v1/users"): everyone(200),
     ("POST", "api/v1/users"): row(401, 403, 403, 403, 201, 403, 403, 403, 401),
     ("GET", "api/v1/users/<int:user_id>"): everyone(200),  # peer's profile
@@ -245,6 +246,7 @@ MATRIX: dict[tuple[str, str], Any] = {
 
 BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "api/v1/users/<int:user_id>"): {"display_name": "Pete P."},
+    ("PATCH", "api/v1/users/me"): {"timezone": "Europe/Paris"},
     ("POST", "api/v1/users"): {"username": "newuser", "password": "a long enough pass 9",
                               "display_name": "New"},
     ("POST", "api/v1/rooms"): {"name": "fresh", "visibility": "public"},

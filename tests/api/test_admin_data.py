@@ -67,8 +67,10 @@ def test_import_rejects_bad_lines(tmp_path, db):
 
 
 def _slack_zip(path):
-    users = [{"id": "U1", "name": "alice", "profile": {"real_name": "Alice A"}},
-             {"id": "U2", "name": "bob", "profile": {"display_name": "Bobby"}}]
+    users = [{"id": "U1", "name": "alice", "profile": {"real_name": "Alice A"},
+              "tz": "Not/AZone"},
+             {"id": "U2", "name": "bob", "profile": {"display_name": "Bobby"},
+              "tz": "Europe/Paris"}]
     channels = [{"id": "C1", "name": "general", "creator": "U1", "members": ["U1", "U2"],
                  "topic": {"value": "all hands"}}]
     day1 = [
@@ -104,6 +106,8 @@ def test_slack_import(tmp_path, db, make_user, client_for):
     assert msgs[0].created_at.year == 2023
     bob = User.objects.get(username="bob")
     assert bob.display_name == "Bobby" and not bob.has_usable_password()
+    assert bob.timezone == "Europe/Paris"  # Slack's profile zone; reminders read it
+    assert User.objects.get(username="alice").timezone == ""  # unknown: the site's
     assert msgs[0].reactions.get().emoji == ":tada:"
     admin = make_user("admin", role=Role.ADMIN)
     client_for(admin).post(f"{API}/admin/rooms/{room.id}/join")
@@ -161,6 +165,10 @@ def test_retention_claim_runs_one_sweep_at_a_time(db):
 
 def test_export_lines_whole_server(make_user, make_room, post, db):
     ada = make_user("ada")
+    User.objects.filter(id=ada.id).update(timezone="Asia/Tokyo")
     post(ada, make_room(ada, "a"), "one")
-    kinds = [json.loads(x)["type"] for x in exporter.export_lines()]
+    lines = [json.loads(x) for x in exporter.export_lines()]
+    kinds = [x["type"] for x in lines]
     assert kinds.count("room") == 1 and kinds.count("message") == 1
+    [user] = [x for x in lines if x["type"] == "user"]
+    assert user["timezone"] == "Asia/Tokyo"

@@ -27,7 +27,7 @@ def test_login_returns_token_user_and_cookies(make_user, client_for):
     assert set(body) == {"token", "user"}
     assert body["user"] == {"id": alice.id, "username": "alice", "display_name": "Alice",
                             "is_bot": False, "role": "member", "is_active": True,
-                            "presence": "online"}
+                            "timezone": "UTC", "presence": "online"}
     assert body["token"].startswith("ct_")
     # Only the digest is stored.
     assert ApiToken.objects.filter(user=alice, name="login").count() == 1

@@ -16,7 +16,7 @@ def test_me(make_user, client_for):
     assert resp.status_code == 200
     assert resp.json() == {"id": alice.id, "username": "alice", "display_name": "Alice",
                            "is_bot": False, "role": "admin", "is_active": True,
-                           "presence": "offline"}
+                           "timezone": "UTC", "presence": "offline"}
 
 
 def test_directory_lists_active_users_and_bots(make_user, client_for):
@@ -31,7 +31,8 @@ def test_directory_lists_active_users_and_bots(make_user, client_for):
     assert [u["username"] for u in body["results"]] == ["alice", "bob", "robo"]
     bot = body["results"][2]
     assert bot == {"id": robo.id, "username": "robo", "display_name": "Robo", "is_bot": True,
-                   "role": "member", "is_active": True, "presence": "offline"}
+                   "role": "member", "is_active": True, "timezone": "UTC",
+                   "presence": "offline"}
     assert [u["is_bot"] for u in body["results"]] == [False, False, True]
 
 
@@ -89,7 +90,7 @@ def test_admin_creates_a_user_who_can_log_in(make_user, client_for):
     dave = User.objects.get(username="dave")
     assert resp.json() == {"id": dave.id, "username": "dave", "display_name": "Dave D.",
                            "is_bot": False, "role": "member", "is_active": True,
-                           "presence": "offline"}
+                           "timezone": "UTC", "presence": "offline"}
     assert dave.check_password("a long enough pass 9")
     login = client_for(None).post(f"{API}/auth/login", {"username": "dave",
                                                         "password": "a long enough pass 9"},
@@ -183,6 +184,49 @@ def test_users_may_change_their_own_display_name_only(make_user, client_for):
     assert c.patch(f"{API}/users/{alice.id}", {"display_name": "x"},
                    format="json").status_code == 403
     assert User.objects.get(id=bob.id).role == "member"
+
+
+def test_everyone_sets_their_own_time_zone(make_user, client_for, settings):
+    bob, alice = make_user("bob"), make_user("alice")
+    me = client_for(bob)
+    resp = me.patch(f"{API}/users/me", {"timezone": "Europe/Paris"}, format="json")
+    assert resp.status_code == 200 and resp.json()["timezone"] == "Europe/Paris"
+    assert me.get(f"{API}/users/me").json()["timezone"] == "Europe/Paris"
+    # Others see it (as in Slack, to know someone's local time).
+    assert client_for(alice).get(f"{API}/users/{bob.id}").json()["timezone"] == "Europe/Paris"
+    for bad in ("Mars/Olympus_Mons", "europe/paris", "../../../etc/passwd",
+                "/usr/share/zoneinfo/UTC", "Europe/Paris ", 5, ["UTC"], {"tz": "UTC"}):
+        resp = me.patch(f"{API}/users/me", {"timezone": bad}, format="json")
+        assert resp.status_code == 400, bad
+        assert error_of(resp)["fields"] == {"timezone": "invalid"}, bad
+        assert "IANA" in error_of(resp)["message"]
+    assert User.objects.get(id=bob.id).timezone == "Europe/Paris"
+    # A bad field next to a good one changes nothing.
+    resp = me.patch(f"{API}/users/me", {"display_name": "Bobby", "timezone": "Nope/Nope"},
+                    format="json")
+    assert resp.status_code == 400
+    assert User.objects.get(id=bob.id).display_name == "Bob"
+    resp = me.patch(f"{API}/users/me", {"display_name": "Bobby", "timezone": "Asia/Kolkata"},
+                    format="json")
+    assert resp.json()["display_name"] == "Bobby" and resp.json()["timezone"] == "Asia/Kolkata"
+    # Empty (or null) goes back to the site's zone, and follows it.
+    settings.TIME_ZONE = "America/New_York"
+    for reset in ("", None):
+        resp = me.patch(f"{API}/users/me", {"timezone": reset}, format="json")
+        assert resp.status_code == 200 and resp.json()["timezone"] == "America/New_York"
+        assert User.objects.get(id=bob.id).timezone == ""
+    assert me.patch(f"{API}/users/me", {"role": "admin"}, format="json").status_code == 403
+    assert me.patch(f"{API}/users/me", {}, format="json").status_code == 400
+    assert me.patch(f"{API}/users/me", ["UTC"], format="json").status_code == 400
+    assert client_for(None).patch(f"{API}/users/me", {"timezone": "UTC"},
+                                  format="json").status_code == 401
+    # Admins may set it for someone else; others may not.
+    admin = make_user("root", role=Role.ADMIN)
+    resp = client_for(admin).patch(f"{API}/users/{bob.id}", {"timezone": "Europe/Berlin"},
+                                   format="json")
+    assert resp.status_code == 200 and resp.json()["timezone"] == "Europe/Berlin"
+    assert client_for(alice).patch(f"{API}/users/{bob.id}", {"timezone": "UTC"},
+                                   format="json").status_code == 403
 
 
 def test_deactivate_user(make_user, client_for, make_room):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bots.sdk import Bot, CommandError, command, every, listen, webhook
+from bots.sdk import Bot, CommandError, command, cron, every, listen, webhook
 
 
 class DeployBot(Bot):
@@ -135,3 +135,13 @@ class TickBot(Bot):
     @every("1s")
     async def tick(self, ctx):
         await ctx.store.update("ticks", lambda v: (v or 0) + 1, default=0)
+
+
+class MorningBot(Bot):
+    """Says good morning on weekdays at 9:00, Paris time."""
+
+    name = "morning"
+
+    @cron("0 9 * * 1-5", tz="Europe/Paris", room="ops")
+    async def hello(self, ctx):
+        await ctx.reply("good morning")

@@ -8,6 +8,7 @@ import asyncio
 import json
 import sys
 from datetime import date, time
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -131,6 +132,14 @@ async def test_remind_over_the_socket(live):
     await send_and_ack(ws, room, "@remind me sometime", "r2")
     await _ephemeral(ws, "Say when")
     assert await sync_to_async(Reminder.objects.filter(room_id=room).count)() == 1
+    async with Api(live, ann) as api:  # the caller's zone reads "at 17:00"
+        me = await api.call("PATCH", "/users/me", json={"timezone": "Asia/Tokyo"})
+        assert me["timezone"] == "Asia/Tokyo"
+    await send_and_ack(ws, room, "@remind me at 17:00 don't forget the tea", "r3")
+    await _bot_message(ws, room, "17:00 JST")
+    reminder = await sync_to_async(Reminder.objects.get)(room=None)
+    assert reminder.tz == "Asia/Tokyo" and reminder.text == "don't forget the tea"
+    assert reminder.due_at.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%H:%M") == "17:00"
     await ws.close()
 
 

@@ -71,6 +71,17 @@ def test_quotes_smart_quotes_and_rest():
     assert call("run [--dry-run]", "run \u2014dry-run").args == {"dry_run": True}
 
 
+def test_apostrophes_are_text_not_quotes():
+    """`@remind me in 10m don't forget` must not fail on an "unclosed quote"."""
+    assert [t.text for t in tokenize("me in 10m don't forget it's late")] == [
+        "me", "in", "10m", "don't", "forget", "it's", "late"]
+    assert [t.text for t in tokenize("note 'til tomorrow")] == ["note", "'til", "tomorrow"]
+    assert [t.text for t in tokenize("say 'big bob' who='a b'")] == ["say", "big bob",
+                                                                      "who=a b"]
+    inv = call("say <who> <text:rest>", "say nina’s tea isn't ready")  # a phone's ’
+    assert inv.args == {"who": "nina's", "text": "tea isn't ready"}
+
+
 def test_durations():
     assert parse_duration("2h30m") == timedelta(hours=2, minutes=30)
     assert parse_duration("45s") == timedelta(seconds=45)

@@ -220,11 +220,17 @@ async def test_two_schedulers_run_each_firing_once(start_server):
     await asyncio.sleep(4.5)
 
     def counts():
-        runs = BotRun.objects.filter(kind="schedule", command="tick").count()
+        times = list(BotRun.objects.filter(kind="schedule", command="tick")
+                     .order_by("created_at").values_list("created_at", flat=True))
         ticks = BotValue.objects.filter(key="ticks").values_list("value", flat=True).first()
-        return runs, ticks
+        return times, ticks
 
-    runs, ticks = await sync_to_async(counts)()
+    times, ticks = await sync_to_async(counts)()
+    runs = len(times)
     elapsed = time.monotonic() - started
     assert 2 <= runs <= elapsed + 1, (runs, elapsed)
     assert ticks is not None and ticks <= runs
+    # Each firing is claimed once: a second process running the same firing would
+    # start a run within milliseconds of the first; claims are >= 1 s apart.
+    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
+    assert min(gaps) > 0.8, gaps

@@ -31,6 +31,18 @@ def test_parse_when(spec, due, cron, text):
     assert parse_when(spec, NOW, "UTC") == (due, cron, text)
 
 
+@pytest.mark.parametrize("spec,tz,due", [
+    # 09:00 in Paris is 08:00 UTC in winter, 07:00 in summer; New York is UTC-4 in summer.
+    ("every monday 9:00 x", "Europe/Paris", datetime(2026, 3, 9, 8, 0, tzinfo=UTC)),
+    ("at 17:00 x", "America/New_York", datetime(2026, 3, 4, 22, 0, tzinfo=UTC)),
+    ("at 2026-07-01 9:00 x", "Europe/Paris", datetime(2026, 7, 1, 7, 0, tzinfo=UTC)),
+    ("at 2026-07-01 9:00 x", "America/New_York", datetime(2026, 7, 1, 13, 0, tzinfo=UTC)),
+    ("tomorrow 6:00 x", "Asia/Tokyo", datetime(2026, 3, 4, 21, 0, tzinfo=UTC)),
+])
+def test_parse_when_in_a_zone(spec, tz, due):
+    assert parse_when(spec, NOW, tz)[0] == due
+
+
 @pytest.mark.parametrize("spec", ["soon tea", "at 25:00 x", "every blursday 9:00 x",
                                   "at 2020-01-01 10:00 past", "in 400d x"])
 def test_parse_when_refuses(spec):
@@ -79,6 +91,30 @@ def test_remind_me_room_and_every(botbox):
     ann.says(ops, f"@remind forget {rid}")
     assert not Reminder.objects.filter(active=True).exists()
     assert lonely
+
+
+def test_reminders_wait_while_the_bot_is_muted(botbox):
+    """A mute (flooding) delays reminders; it used to cancel them, repeating ones too."""
+    from datetime import timedelta
+
+    from bots.models import BotState
+    from bots.runtime import runtime
+
+    box = botbox(RemindBot)
+    ann = box.user("ann")
+    ops = box.room("ops", members=[ann], bots=["remind"])
+    ann.says(ops, "@remind #ops every day 9:00 stand-up")
+    ann.says(ops, "@remind me in 5m tea")
+    BotState.objects.update_or_create(bot=box.bots["remind"], defaults={
+        "muted_until": runtime.now() + timedelta(days=2)})
+    box.advance("1d")
+    assert not [m for m in ops.bot_messages() if "Reminder from" in m.body]
+    assert Reminder.objects.filter(active=True).count() == 2
+    box.advance("1d1h")  # the mute is over
+    ops.expect_bot(contains="⏰ Reminder from @ann: stand-up")
+    dm = Message.objects.filter(room__visibility="direct", author__username="remind")
+    assert [m.body for m in dm] == ["⏰ Reminder: tea"]
+    assert Reminder.objects.filter(active=True, cron="0 9 * * *").exists()
 
 
 def test_poll(botbox):

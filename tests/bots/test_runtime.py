@@ -13,7 +13,7 @@ from chatserver.audit.models import AuditEntry
 from chatserver.chat.models import Message
 from tests.conftest import requires_postgres
 
-from .sample import CrashBot, DeployBot, FloodBot, HangBot, WatchBot
+from .sample import CrashBot, DeployBot, FloodBot, HangBot, MorningBot, WatchBot
 
 
 def audit_rows(**detail):
@@ -100,6 +100,11 @@ def test_two_person_approval(botbox):
     alice.expect_ephemeral("cannot approve your own")
     carol.says(ops, f"@deploy approve {run.id}")  # carol may not deploy to production
     carol.expect_ephemeral("You may not approve this")
+    elsewhere = box.room("elsewhere", members=[bob], bots=["deploy"])
+    bob.says(elsewhere, f"@deploy approve {run.id}")  # approvals happen in the room
+    bob.expect_ephemeral(f"There is no request #{run.id} for @deploy in this room.")
+    run.refresh_from_db()
+    assert run.status == RunStatus.AWAITING
     assert not Message.objects.filter(body__contains="Deployed").exists()
     bob.says(ops, f"@deploy approve {run.id}")
     ops.expect_bot(contains="Deployed api@main to production.")
@@ -296,6 +301,29 @@ def test_schedules_and_webhooks(botbox):
     assert box.advance("10m") == 0
     box.webhook("watch", "ci", {"status": "green"})
     ops.expect_bot(contains="CI says green")
+
+
+def test_cron_schedule_in_its_time_zone(botbox):
+    """`@cron("0 9 * * 1-5", tz="Europe/Paris")`: weekdays at 9:00 Paris time, before
+    and after the change to summer time (2027-03-28), never at the weekend."""
+    from datetime import UTC, datetime
+
+    box = botbox(MorningBot)
+    ops = box.room("ops", bots=["morning"])
+    box.travel_to(datetime(2027, 3, 26, 7, 30, tzinfo=UTC))  # Friday 08:30 in Paris
+
+    def said() -> int:
+        return sum(m.body == "good morning" for m in ops.bot_messages())
+
+    def at(*when: int) -> int:
+        seconds = (datetime(*when, tzinfo=UTC) - runtime.now()).total_seconds()
+        return box.advance(f"{int(seconds)}s")
+
+    assert at(2027, 3, 26, 7, 59) == 0
+    assert at(2027, 3, 26, 8, 0, 30) == 1 and said() == 1  # 09:00 CET
+    assert at(2027, 3, 28, 12, 0) == 0  # the weekend
+    assert at(2027, 3, 29, 6, 59) == 0  # Monday 08:59 CEST
+    assert at(2027, 3, 29, 7, 0, 30) == 1 and said() == 2  # 09:00 CEST
 
 
 def test_each_message_runs_once(botbox):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
@@ -15,6 +16,8 @@ class Receiver:
         self.requests: list[dict[str, Any]] = []
         # Each answer: (status, body dict or str, delay seconds); the last one repeats.
         self.answers: list[tuple[int, Any, float]] = [(200, {}, 0.0)]
+        # Called with each request after it was answered (e.g. to answer later).
+        self.after: Callable[[dict[str, Any]], None] | None = None
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -23,19 +26,24 @@ class Receiver:
                 ctype = self.headers.get("Content-Type", "")
                 body = json.loads(raw) if "json" in ctype else {
                     k: v[0] for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()}
-                receiver.requests.append({"path": self.path, "headers": dict(self.headers),
-                                          "body": body, "content_type": ctype})
+                request = {"path": self.path, "headers": dict(self.headers), "body": body,
+                           "content_type": ctype}
+                receiver.requests.append(request)
                 answers = receiver.answers
                 status, answer, delay = answers.pop(0) if len(answers) > 1 else answers[0]
                 time.sleep(delay)
-                data = answer if isinstance(answer, str) else json.dumps(answer)
+                data = (answer if isinstance(answer, str) else json.dumps(answer)).encode()
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
-                    self.wfile.write(data.encode())
+                    self.wfile.write(data)
+                    self.wfile.flush()
                 except OSError:
                     pass  # the client gave up (timeout tests)
+                if receiver.after is not None:
+                    receiver.after(request)
 
             def log_message(self, *args: Any) -> None:
                 pass

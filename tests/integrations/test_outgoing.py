@@ -7,6 +7,9 @@ and the tests wait for that run instead of sleeping.
 
 from __future__ import annotations
 
+import json
+from urllib.parse import urlsplit
+
 import pytest
 
 from chatserver.chat.models import Message
@@ -163,3 +166,121 @@ def test_revoked_hook_is_not_called(ops_live, make_hook, client_for, receiver, a
     client_for(ada).delete(f"{API}/rooms/{room.id}/webhooks/{hook['id']}")
     say(client_for, ada, room, "go")
     assert receiver.requests == []
+
+
+# --- response_url: a slash command answered later ----------------------------------------
+
+
+def _respond(path: str, payload, **headers):
+    from django.test import Client
+
+    return Client().post(path, data=json.dumps(payload), content_type="application/json",
+                         **headers)
+
+
+def test_slash_command_answers_later_through_its_response_url(
+        ops_live, make_hook, client_for, receiver, allow_loopback, monkeypatch, settings):
+    from chatserver.realtime import hub
+
+    settings.CHAT = {**settings.CHAT, "WEBHOOK_RESPONSE_USES": 3}
+    frames = []
+    monkeypatch.setattr(hub, "publish_user_ephemeral", lambda uid, f: frames.append((uid, f)))
+    room, ada, mia = ops_live["room"], ops_live["admin"], ops_live["member"]
+    hook = make_hook(ada, room, kind="command", url=receiver.url("/build"), command="build")
+    receiver.answers = [(200, "", 0)]  # "got it": nothing to post now
+    root = say(client_for, mia, room, "starting a thread")
+    say(client_for, mia, room, "/build api", thread_id=root["id"])
+    [req] = receiver.requests
+    url = req["body"]["response_url"]
+    assert url.startswith("http://testserver/hooks/respond/")  # where the hook was made
+    path = urlsplit(url).path
+    assert bot_messages(hook["id"]) == []
+
+    # Ephemeral by default (to the caller only), then in the channel, in the thread.
+    assert _respond(path, {"text": "Build *queued*"}).status_code == 200
+    [(uid, frame)] = frames
+    assert uid == mia.id and frame["message"]["body"] == "Build *queued*"
+    assert frame["room"] == room.id and frame["message"]["thread_id"] == root["id"]
+    resp = _respond(path, {"response_type": "in_channel", "text": "Build done",
+                           "attachments": [{"color": "good", "title": "api #42"}]})
+    assert resp.status_code == 200 and resp.content == b"ok"
+    [done] = bot_messages(hook["id"])
+    assert done.body == "Build done\n> 🟢 **api #42**" and done.thread_root_id == root["id"]
+    # The same answer again is the sender retrying: posted once.
+    again = _respond(path, {"response_type": "in_channel", "text": "Build done",
+                            "attachments": [{"color": "good", "title": "api #42"}]})
+    assert again.status_code == 200 and again["X-Duplicate-Delivery"]
+    assert len(bot_messages(hook["id"])) == 1
+
+    # Bad answers: the reason, nothing posted, kept for inspection.
+    bad = _respond(path, {"response_type": "in_channel"})
+    assert bad.status_code == 400 and bad.json()["error"]["fields"] == {"text": "required"}
+    from django.test import Client
+
+    assert Client().post(path, data="{nope", content_type="application/json").status_code == 400
+    assert Client().get(path).status_code == 405
+    assert len(bot_messages(hook["id"])) == 1
+
+    # It takes WEBHOOK_RESPONSE_USES answers, then says it is used up.
+    assert _respond(path, {"response_type": "in_channel", "text": "third"}).status_code == 200
+    used = _respond(path, {"response_type": "in_channel", "text": "fourth"})
+    assert used.status_code == 410 and used.json()["error"]["code"] == "expired"
+    assert [m.body for m in bot_messages(hook["id"])][-1] == "third"
+
+    # The answers are kept with the hook (not replayable: they belong to one command).
+    listed = client_for(ada).get(f"{API}/rooms/{room.id}/webhooks/{hook['id']}/deliveries")
+    kept = [d for d in listed.json()["results"] if d["format"] == "response"][::-1]
+    assert [d["status"] for d in kept] == ["posted", "posted", "failed", "failed", "posted"]
+    assert "Build *queued*" in kept[0]["body"] and kept[1]["duplicates"] == 1
+    assert "needs text" in kept[2]["error"]
+    replay = client_for(ada).post(
+        f"{API}/rooms/{room.id}/webhooks/{hook['id']}/deliveries/{kept[0]['id']}/replay")
+    assert replay.status_code == 400
+
+
+def test_response_url_refuses_forged_expired_and_revoked(
+        ops_live, make_hook, client_for, receiver, allow_loopback, monkeypatch):
+    room, ada = ops_live["room"], ops_live["admin"]
+    hook = make_hook(ada, room, kind="command", url=receiver.url(), command="build")
+    receiver.answers = [(200, "", 0)]
+    say(client_for, ada, room, "/build web")
+    path = urlsplit(receiver.requests[0]["body"]["response_url"]).path
+    token = path.rsplit("/", 1)[1]
+    in_channel = {"response_type": "in_channel", "text": "x"}
+    # Another message's id in the token breaks the signature.
+    payload, _, rest = token.partition(":")
+    for forged in (f"{payload[:-2]}AA:{rest}", "nope", token + "x"):
+        resp = _respond(f"/hooks/respond/{forged}", in_channel)
+        assert resp.status_code == 404 and resp.json()["error"]["code"] == "not_found"
+    # 31 minutes later it has expired.
+    import time as time_module
+
+    later = time_module.time() + 31 * 60
+    with monkeypatch.context() as m:
+        m.setattr("django.core.signing.time.time", lambda: later)
+        resp = _respond(path, in_channel)
+    assert resp.status_code == 410 and "30 minutes" in resp.json()["error"]["message"]
+    # A revoked hook's URLs stop working at once.
+    client_for(ada).delete(f"{API}/rooms/{room.id}/webhooks/{hook['id']}")
+    assert _respond(path, in_channel).status_code == 404
+    assert bot_messages(hook["id"]) == []
+
+
+def test_response_url_uses_the_public_url_and_is_empty_without_one(
+        ops_live, client_for, receiver, allow_loopback, settings):
+    from chatserver.integrations import service
+
+    room, ada = ops_live["room"], ops_live["admin"]
+    # Made without an HTTP request (no address known) and no CHAT_PUBLIC_URL: no URL.
+    service.create_webhook(actor=ada, room_id=room.id, data={
+        "name": "a", "kind": "command", "url": receiver.url(), "command": "one"})
+    settings.CHAT = {**settings.CHAT, "PUBLIC_URL": "https://chat.example.com"}
+    service.create_webhook(actor=ada, room_id=room.id, data={
+        "name": "b", "kind": "command", "url": receiver.url(), "command": "two"})
+    outgoing.invalidate()
+    say(client_for, ada, room, "/two")
+    assert receiver.requests[-1]["body"]["response_url"].startswith(
+        "https://chat.example.com/hooks/respond/")
+    settings.CHAT = {**settings.CHAT, "PUBLIC_URL": ""}
+    say(client_for, ada, room, "/one")
+    assert receiver.requests[-1]["body"]["response_url"] == ""

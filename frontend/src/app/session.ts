@@ -241,6 +241,13 @@ export class ChatSession {
     }, wait);
   }
 
+  /** Change my own profile (display name, time zone); throws ApiError on bad input. */
+  async updateProfile(changes: { display_name?: string; timezone?: string | null }): Promise<User> {
+    const me = await this.api.updateMe(changes);
+    this.store.dispatch({ type: 'me/updated', me });
+    return me;
+  }
+
   /** Make a room I may see but have not loaded (e.g. a public room from a search result) known. */
   async ensureRoom(roomId: number): Promise<void> {
     if (this.state.rooms[roomId]) return;

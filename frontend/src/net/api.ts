@@ -103,6 +103,9 @@ export function createApi(options: ApiOptions = {}) {
       call<{ token?: string; user: User }>('POST', '/auth/login', { username, password }),
     logout: () => call<unknown>('POST', '/auth/logout', {}),
     me: () => call<User & { user_seq?: number }>('GET', '/users/me'),
+    /** One's own profile; timezone "" (or null) goes back to the site's zone. */
+    updateMe: (changes: { display_name?: string; timezone?: string | null }) =>
+      call<User>('PATCH', '/users/me', changes),
     users: (q = '') => call<Page<User>>('GET', `/users${qs({ q })}`),
 
     rooms: () => call<Page<Room>>('GET', '/rooms'),

@@ -13,6 +13,7 @@ export interface PageMore {
 export type Action =
   | { type: 'session/started'; me: User; rooms: Room[]; userSeq?: number | null }
   | { type: 'session/ended' }
+  | { type: 'me/updated'; me: User }
   | { type: 'rooms/loaded'; rooms: Room[] }
   | { type: 'room/upserted'; room: Room }
   | { type: 'room/forgotten'; roomId: number }

@@ -22,6 +22,8 @@ export function reduce(state: ChatState, action: Action): ChatState {
     }
     case 'session/ended':
       return { ...initialState, connection: 'signedOut' };
+    case 'me/updated':
+      return { ...state, me: { ...state.me, ...action.me }, users: { ...state.users, [action.me.id]: { ...state.users[action.me.id], ...action.me } } };
     case 'rooms/loaded':
       return loadRooms(state, action.rooms);
     case 'room/upserted':

@@ -7,6 +7,7 @@ import { useChat, useRoute, useSession } from './context';
 import { CreateRoom } from './CreateRoom';
 import { Icon } from './icons';
 import { NewDm } from './NewDm';
+import { Profile } from './Profile';
 import { RoomSettings } from './RoomSettings';
 import { RoomView } from './RoomView';
 import { SearchDialog } from './SearchDialog';
@@ -16,7 +17,7 @@ import { Toasts } from './toast';
 
 const AdminArea = lazy(() => import('../admin/AdminArea'));
 
-export type ModalKind = 'browse' | 'create' | 'dm' | 'settings' | 'search';
+export type ModalKind = 'browse' | 'create' | 'dm' | 'settings' | 'search' | 'profile';
 
 export function Layout() {
   const session = useSession();
@@ -115,6 +116,7 @@ export function Layout() {
       {modal === 'dm' && <NewDm onClose={closeModal} />}
       {modal === 'settings' && roomId != null && <RoomSettings roomId={roomId} onClose={closeModal} />}
       {modal === 'search' && <SearchDialog onClose={closeModal} />}
+      {modal === 'profile' && <Profile onClose={closeModal} />}
       <Toasts />
     </div>
   );

@@ -40,10 +40,10 @@ export function Sidebar({ currentRoomId, onNavigate, onOpenModal }: Props) {
   return (
     <nav className="sidebar" aria-label="Rooms" data-testid="sidebar">
       <header className="sidebar-header">
-        <div className="me" data-testid="me">
+        <button type="button" className="me" title="Your profile: name and time zone" onClick={() => onOpenModal('profile')} data-testid="me">
           <span className="dot online" aria-hidden="true" />
           <span className="me-name">{me?.display_name || me?.username}</span>
-        </div>
+        </button>
         <button type="button" className="link-button" onClick={() => void session.logout()} data-testid="signout">
           Sign out
         </button>
