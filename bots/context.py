@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chatserver.chat import access, actions
-from chatserver.chat.errors import ChatError, RateLimited
+from chatserver.chat.errors import ChatError, NotFound, RateLimited
 from chatserver.chat.ids import is_id
 from chatserver.chat.models import Message, Room
 
@@ -217,17 +217,18 @@ class SyncContext:
         cannot see gets the same answer as one that does not exist."""
         room_id = Message.objects.filter(id=message_id, deleted=False).values_list(
             "room_id", flat=True).first() if is_id(message_id) else None
-        if self.caller is not None:
-            try:
-                if room_id is None:
-                    raise ChatError("missing")
-                _, room_access = access.access_room_message(self.caller, room_id, message_id)
-                access.check_pin(self.caller, room_access)
-            except ChatError:
-                raise CommandError("You cannot pin or unpin that message, so the bot will "
-                                   "not either.") from None
-        elif room_id is None:
-            raise CommandError("That message does not exist.")
+        if self.caller is None:
+            if room_id is None:
+                raise CommandError("That message does not exist.")
+            return room_id
+        try:
+            if room_id is None:
+                raise NotFound("Message not found.")
+            _, room_access = access.access_room_message(self.caller, room_id, message_id)
+            access.check_pin(self.caller, room_access)
+        except ChatError:
+            raise CommandError("You cannot pin or unpin that message, so the bot will "
+                               "not either.") from None
         return room_id
 
     def ephemeral(self, text: str) -> None:
@@ -272,7 +273,7 @@ class SyncContext:
 def _check_may_dm(caller, user_id: int) -> None:
     """The open_dm rule without opening one: guests only reach people in their rooms."""
     from chatserver.accounts.models import Role, User
-    from chatserver.chat.errors import Forbidden, NotFound
+    from chatserver.chat.errors import Forbidden
     from chatserver.chat.models import Membership
 
     if not User.objects.filter(id=user_id, is_active=True).exists():
