@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from chatserver.chat import access, actions
-from chatserver.chat.errors import ChatError, RateLimited
-from chatserver.chat.models import Room
+from chatserver.chat.errors import ChatError, NotFound, RateLimited
+from chatserver.chat.ids import is_id
+from chatserver.chat.models import Message, Room
 
 from .sdk import CommandError
 
@@ -197,6 +198,47 @@ class SyncContext:
         except ChatError as exc:
             raise CommandError(f"The bot could not edit: {exc.message}") from None
 
+    def pin(self, message_id: int) -> dict[str, Any]:
+        """Pin a message to its room (a no-op when pinned already); return the message.
+
+        The bot must be allowed to pin there, and so must the caller, if any."""
+        self._writes_allowed()
+        room_id = self._pin_room(message_id)
+        try:
+            return actions.pin_message(actor=self.bot_user, room_id=room_id,
+                                       message_id=message_id).message
+        except ChatError as exc:
+            raise CommandError(f"The bot could not pin: {exc.message}") from None
+
+    def unpin(self, message_id: int) -> dict[str, Any]:
+        """Unpin a pinned message; return the message. Same rules as pin."""
+        self._writes_allowed()
+        room_id = self._pin_room(message_id)
+        try:
+            return actions.unpin_message(actor=self.bot_user, room_id=room_id,
+                                         message_id=message_id)
+        except ChatError as exc:
+            raise CommandError(f"The bot could not unpin: {exc.message}") from None
+
+    def _pin_room(self, message_id: int) -> int:
+        """The room of a message the caller (if any) may pin in; a message the caller
+        cannot see gets the same answer as one that does not exist."""
+        room_id = Message.objects.filter(id=message_id, deleted=False).values_list(
+            "room_id", flat=True).first() if is_id(message_id) else None
+        if self.caller is None:
+            if room_id is None:
+                raise CommandError("That message does not exist.")
+            return room_id
+        try:
+            if room_id is None:
+                raise NotFound("Message not found.")
+            _, room_access = access.access_room_message(self.caller, room_id, message_id)
+            access.check_pin(self.caller, room_access)
+        except ChatError:
+            raise CommandError("You cannot pin or unpin that message, so the bot will "
+                               "not either.") from None
+        return room_id
+
     def ephemeral(self, text: str) -> None:
         """Show text to the caller only (never stored)."""
         if self.caller is not None and self.room is not None:
@@ -239,7 +281,7 @@ class SyncContext:
 def _check_may_dm(caller, user_id: int) -> None:
     """The open_dm rule without opening one: guests only reach people in their rooms."""
     from chatserver.accounts.models import Role, User
-    from chatserver.chat.errors import Forbidden, NotFound
+    from chatserver.chat.errors import Forbidden
     from chatserver.chat.models import Membership
 
     if not User.objects.filter(id=user_id, is_active=True).exists():
@@ -297,6 +339,12 @@ class Context:
 
     async def edit(self, message_id: int, text: str) -> dict[str, Any]:
         return await self._db(self._sync.edit, message_id, text)
+
+    async def pin(self, message_id: int) -> dict[str, Any]:
+        return await self._db(self._sync.pin, message_id)
+
+    async def unpin(self, message_id: int) -> dict[str, Any]:
+        return await self._db(self._sync.unpin, message_id)
 
     async def ephemeral(self, text: str) -> None:
         await self._db(self._sync.ephemeral, text)

@@ -261,6 +261,8 @@ def _rate(name: str, default: str) -> tuple[int, int]:
 CHAT: dict[str, Any] = {
     "MAX_BODY_CHARS": 10_000,
     "MAX_FRAME_BYTES": 64 * 1024,
+    # Pinned messages a room may have at once (pinning one more answers 409).
+    "MAX_PINS_PER_ROOM": int(os.environ.get("CHAT_MAX_PINS_PER_ROOM", "100")),
     # Sends per user, REST and socket together.
     "SEND_RATE": _rate("CHAT_SEND_RATE", "30/10"),
     "BOT_SEND_RATE": _rate("CHAT_BOT_SEND_RATE", "120/10"),

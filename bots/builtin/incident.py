@@ -1,10 +1,12 @@
 """The incident bot: declare, track and close incidents, each in its own room.
 
 `declare` opens #inc-<id> (created by the caller, so it is their room), invites
-the on-call person of the room's rotation, posts a summary message that is
-edited in place on every change and shows it in the room topic. Every change
-is an IncidentEvent; `timeline` merges them with the room's history into a
-Markdown post-incident timeline that is saved on the incident and posted.
+the on-call person of the room's rotation, posts and pins a summary message that
+is edited in place on every change and shows it in the room topic. The pin stays
+after `resolve`: the summary then tells the outcome to whoever opens the room.
+Every change is an IncidentEvent; `timeline` merges them, the room's history and
+the messages people pinned into a Markdown post-incident timeline that is saved
+on the incident and posted.
 A schedule nudges incident rooms that have been quiet for a while.
 """
 
@@ -89,7 +91,7 @@ class IncidentBot(Bot):
     @command(f"declare <sev:choice({SEVS})> <title:rest>",
              examples=["declare sev2 checkout is failing"])
     def declare(self, ctx, sev, title):
-        """Open #inc-<id>, page and invite on-call, post the status summary."""
+        """Open #inc-<id>, page and invite on-call, post and pin the status summary."""
         title = " ".join(title.split())[:200]
         if not title:
             raise CommandError("Give the incident a title.")
@@ -115,6 +117,9 @@ class IncidentBot(Bot):
                                     body=summary(incident)).message
         incident.summary_message_id = card["id"]
         incident.save(update_fields=["summary_message_id"])
+        # Pinned for good: after resolve it shows the outcome to whoever opens the room.
+        with suppress(CommandError):  # the incident runs fine without the pin
+            ctx.pin(card["id"])
         if shift is not None and shift.user.id != ctx.caller.id:
             svc.page(target=shift.user, text=f"{incident.label} ({sev}) {title} — join "
                                              f"#{room.name}", by=ctx.caller, room=room,
@@ -229,11 +234,20 @@ class IncidentBot(Bot):
 
 
 def build_timeline(incident: Incident, bot: User) -> str:
-    """Events (status changes, roles, notes) and the room's messages, oldest first.
-    Commands to this bot are left out: their effect is an event already."""
+    """Events (status changes, roles, notes), the room's messages and the pins people
+    made (at the time they pinned), oldest first. Commands to this bot are left out:
+    their effect is an event already; so is the bot's own pin of the summary."""
     rows: list[tuple] = []
     for ev in incident.events.select_related("actor"):
         rows.append((ev.created_at, 0, f"**{ev.kind}** — {ev.text}"))
+    pins = (Message.objects.filter(room=incident.room, deleted=False, pinned_at__isnull=False)
+            .exclude(pinned_by=bot).select_related("author", "pinned_by").order_by("pinned_at"))
+    for m in pins[:100]:
+        assert m.pinned_at is not None
+        who = f"@{m.pinned_by.username}" if m.pinned_by else "someone"
+        body = " ".join(m.body.split())
+        rows.append((m.pinned_at, 0, f"**pinned** — {who} pinned @{m.author.username}'s "
+                                     f"message: {body[:300]}"))
     msgs = (Message.objects.filter(room=incident.room, deleted=False, thread_root=None)
             .select_related("author").order_by("seq"))
     for m in msgs[:2000]:

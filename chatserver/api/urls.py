@@ -25,6 +25,8 @@ urlpatterns = [
     path("rooms/<int:room_id>/members/<int:user_id>", views.MemberView.as_view()),
     path("rooms/<int:room_id>/messages", views.MessagesView.as_view()),
     path("rooms/<int:room_id>/read", views.ReadView.as_view()),
+    path("rooms/<int:room_id>/pins", views.PinsView.as_view()),
+    path("rooms/<int:room_id>/messages/<int:message_id>/pin", views.PinView.as_view()),
     path("dms", views.DirectView.as_view()),
     path("messages/<int:message_id>", views.MessageView.as_view()),
     path("messages/<int:message_id>/replies", views.RepliesView.as_view()),

@@ -304,6 +304,27 @@ class ReactionView(APIView):
         return Response(status=204)
 
 
+class PinsView(APIView):
+    @extend_schema(summary="The room's pinned messages, the most recently pinned first",
+                   responses={200: dict})
+    def get(self, request: Request, room_id: int) -> Response:
+        return Response(selectors.room_pins(request.user, room_id))
+
+
+class PinView(APIView):
+    @extend_schema(summary="Pin a message of the room (again: 200, unchanged)", request=None,
+                   responses={201: dict, 200: dict})
+    def post(self, request: Request, room_id: int, message_id: int) -> Response:
+        result = actions.pin_message(actor=actor(request), room_id=room_id,
+                                     message_id=message_id)
+        return Response(result.message, status=201 if result.created else 200)
+
+    @extend_schema(summary="Unpin a message of the room", request=None, responses={204: None})
+    def delete(self, request: Request, room_id: int, message_id: int) -> Response:
+        actions.unpin_message(actor=actor(request), room_id=room_id, message_id=message_id)
+        return Response(status=204)
+
+
 class ReadView(APIView):
     @extend_schema(request=inline_serializer("ReadMarker", fields={
         "seq": serializers.IntegerField()}), responses={200: dict})

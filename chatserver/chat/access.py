@@ -227,6 +227,25 @@ def access_message(user, message_id: int) -> tuple[Message, RoomAccess]:
     return msg, access
 
 
+def access_room_message(user, room_id: int, message_id: int, *,
+                        lock: bool = False) -> tuple[Message, RoomAccess]:
+    """Return a message of this room that the caller may read (the doors that name
+    both, e.g. pins). The room is checked first, so an invisible room answers like a
+    missing one whatever the message; a message of another room, or a deleted one,
+    is NotFound. `lock` takes the message row for update (before the room's row, as
+    every writer does)."""
+    access = access_room(user, room_id)
+    qs = Message.objects.select_related("author").filter(id=message_id, room_id=room_id,
+                                                         deleted=False)
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    msg = qs.first()
+    if msg is None:
+        raise NotFound("Message not found.")
+    msg.room = access.room
+    return msg, access
+
+
 def check_edit(user, msg: Message) -> None:
     if msg.author_id != user.id:
         raise Forbidden("Only the author may edit a message.")
@@ -236,6 +255,13 @@ def check_delete(user, msg: Message, access: RoomAccess) -> None:
     check_writable(access)
     if msg.author_id != user.id and not is_room_admin(user, access.membership):
         raise Forbidden("Only the author or a room admin may delete a message.")
+
+
+def check_pin(user, access: RoomAccess) -> None:
+    """Pinning and unpinning: any member (Slack's default), with the rules of
+    posting and reacting: nothing changes in an archived room, and where only room
+    admins may post (announcements) only they pin and unpin."""
+    check_post(user, access)
 
 
 def check_create_room(user) -> None:

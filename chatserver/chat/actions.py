@@ -217,9 +217,13 @@ def _stored_send(d: _Draft) -> Message | None:
         author_id=d.actor.id, client_msg_id=d.cmid).first()
 
 
+def _with_reactions(msg: Message) -> dict[str, Any]:
+    """The message as every answer and event shows it, with its reactions."""
+    return message_dict(msg, reactions_summary(msg.reactions.order_by("id")))
+
+
 def _stored_answer(msg: Message) -> PostResult:
-    reactions = reactions_summary(msg.reactions.order_by("id"))
-    return PostResult(message_dict(msg, reactions), created=False)
+    return PostResult(_with_reactions(msg), created=False)
 
 
 def _rate_limit(drafts: list[_Draft],
@@ -374,7 +378,7 @@ def edit_message(*, actor: User, message_id: int, body: object) -> dict[str, Any
             Mention(message=msg, user=u, room_id=msg.room_id, seq=msg.seq)
             for u in mentioned if u.id != msg.author_id
         )
-        data = message_dict(msg, reactions_summary(msg.reactions.order_by("id")))
+        data = _with_reactions(msg)
         append_room_event(msg.room_id, "message.edited", {"message": data},
                           message_id=msg.id)
     return data
@@ -396,7 +400,10 @@ def _redact(msg: Message) -> None:
     msg.deleted = True
     msg.body = ""
     msg.html = ""
-    msg.save(update_fields=["deleted", "body", "html"])
+    # A deleted message is no longer pinned; its message.deleted event tells clients.
+    msg.pinned_at = None
+    msg.pinned_by = None
+    msg.save(update_fields=["deleted", "body", "html", "pinned_at", "pinned_by"])
     Mention.objects.filter(message_id=msg.id).delete()
     if msg.thread_root_id is not None:
         Message.objects.filter(id=msg.thread_root_id).update(reply_count=F("reply_count") - 1)
@@ -447,6 +454,69 @@ def remove_reaction(*, actor: User, message_id: int, emoji: object) -> None:
             msg.room_id, "reaction.removed",
             {"message_id": msg.id, "emoji": emoji, "user_id": actor.id},
         )
+
+
+# --- pins ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PinResult:
+    message: dict[str, Any]
+    created: bool  # False: the message was pinned already (nothing changed)
+
+
+def pin_message(*, actor: User, room_id: int, message_id: int) -> PinResult:
+    """Pin a message of the room; pinning a pinned message changes nothing.
+
+    At most settings.CHAT["MAX_PINS_PER_ROOM"] pins per room (409 past it).
+    """
+    with write_transaction():
+        msg, room_access = access.access_room_message(actor, room_id, message_id, lock=True)
+        access.check_pin(actor, room_access)
+        if msg.pinned_at is not None:
+            return PinResult(_with_reactions(msg), created=False)
+        # The room's seq lock also serializes the count against concurrent pins; an
+        # error below rolls the seq back with everything else.
+        seq = next_room_seq(room_id)
+        limit = settings.CHAT["MAX_PINS_PER_ROOM"]
+        pinned = Message.objects.filter(room_id=room_id, pinned_at__isnull=False,
+                                        deleted=False).count()
+        if pinned >= limit:
+            raise Conflict(f"This room has {pinned} pinned messages, the most it may have: "
+                           "unpin one first.", fields={"pins": f"at most {limit}"})
+        msg.pinned_at = timezone.now()
+        msg.pinned_by = actor
+        msg.save(update_fields=["pinned_at", "pinned_by"])
+        data = _with_reactions(msg)
+        append_room_event(room_id, "message.pinned",
+                          {"message_id": msg.id, "message": data, "by": user_brief(actor)},
+                          seq=seq, message_id=msg.id)
+    return PinResult(data, created=True)
+
+
+def unpin_message(*, actor: User, room_id: int, message_id: int) -> dict[str, Any]:
+    """Unpin a pinned message of the room (NotFound when it is not pinned); return it.
+
+    Taking down someone else's pin is audited, as deleting someone else's message is.
+    """
+    with write_transaction():
+        msg, room_access = access.access_room_message(actor, room_id, message_id, lock=True)
+        access.check_pin(actor, room_access)
+        if msg.pinned_at is None:
+            raise NotFound("The message is not pinned.")
+        pinned_by = msg.pinned_by_id
+        msg.pinned_at = None
+        msg.pinned_by = None
+        msg.save(update_fields=["pinned_at", "pinned_by"])
+        data = _with_reactions(msg)
+        append_room_event(room_id, "message.unpinned",
+                          {"message_id": msg.id, "message": data, "by": user_brief(actor)},
+                          message_id=msg.id)
+        if pinned_by != actor.id:
+            audit.record(actor=actor, action="message.unpinned", target=f"message:{msg.id}",
+                         room=room_access.room, detail={"pinned_by": pinned_by,
+                                                        "author": msg.author_id})
+    return data
 
 
 def mark_read(*, actor: User, room_id: int, seq: object) -> int:

@@ -103,6 +103,13 @@ class Message(models.Model):
     created_at = models.DateTimeField()
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted = models.BooleanField(default=False)
+    # Pinned to its room (actions.pin_message); both None when not pinned.
+    pinned_at = models.DateTimeField(null=True, blank=True)
+    # No index of its own: nearly every row is NULL and every insert would pay for it.
+    pinned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", db_index=False,
+    )
 
     class Meta:
         constraints = [
@@ -115,6 +122,9 @@ class Message(models.Model):
         ]
         indexes = [
             models.Index(fields=["thread_root", "seq"]),
+            # A room's pins, newest first: small, since few messages are pinned.
+            models.Index(fields=["room", "-pinned_at"], condition=Q(pinned_at__isnull=False),
+                         name="message_room_pins"),
         ]
 
     def __str__(self) -> str:

@@ -56,6 +56,8 @@ def message_dict(msg: Message, reactions: list[dict[str, Any]] | None = None) ->
         "edited_at": iso(msg.edited_at),
         "deleted": deleted,
         "reactions": reactions or [],
+        "pinned_at": iso(msg.pinned_at),
+        "pinned_by": msg.pinned_by_id,
     }
 
 

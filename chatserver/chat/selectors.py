@@ -190,6 +190,15 @@ def thread_replies(user, message_id: int, *, limit: str | None = None,
     }
 
 
+def room_pins(user, room_id: int) -> dict[str, Any]:
+    """The room's pinned messages, the most recently pinned first (one page: a room
+    holds at most settings.CHAT["MAX_PINS_PER_ROOM"])."""
+    access.access_room(user, room_id)
+    rows = list(Message.objects.filter(room_id=room_id, pinned_at__isnull=False, deleted=False)
+                .select_related("author").order_by("-pinned_at", "-id"))
+    return {"results": messages_with_reactions(rows), "next": None}
+
+
 def directory(user, q: str = "", *, presence=None, limit: int = 200) -> list[dict[str, Any]]:
     from chatserver.accounts.models import Role, User
 

@@ -85,19 +85,24 @@ def append_room_events(events: list[PendingEvent]) -> None:
     transaction.on_commit(lambda: publish_rooms(published))
 
 
-def redact_message_events(room_id: int, message_id: int, message: dict[str, Any]) -> None:
-    """Rewrite the stored message.new/edited frames of a deleted message.
+# Events whose frame holds the whole message: deletion rewrites them.
+MESSAGE_FRAME_TYPES = ("message.new", "message.edited", "message.pinned", "message.unpinned")
 
-    The events keep their seq (resume stays gapless) but replay the deleted
-    form, so deleted text is never sent again.
+
+def redact_message_events(room_id: int, message_id: int, message: dict[str, Any]) -> None:
+    """Rewrite the stored frames that hold a deleted message (new, edited, pinned,
+    unpinned).
+
+    The events keep their seq and their other fields (resume stays gapless) but
+    replay the deleted form, so deleted text is never sent again.
     """
     rows = RoomEvent.objects.filter(
-        room_id=room_id, message_id=message_id, type__in=["message.new", "message.edited"]
-    ).values_list("id", "seq", "type")
-    for event_id, seq, event_type in list(rows):
-        frame = dumps({"type": event_type, "room": room_id, "seq": seq,
-                       "message": dict(message, seq=message["seq"])})
-        RoomEvent.objects.filter(id=event_id).update(frame=frame)
+        room_id=room_id, message_id=message_id, type__in=MESSAGE_FRAME_TYPES
+    ).values_list("id", "frame")
+    for event_id, frame in list(rows):
+        data = json.loads(frame)
+        data["message"] = message
+        RoomEvent.objects.filter(id=event_id).update(frame=dumps(data))
 
 
 def append_user_event(user_id: int, event_type: str, payload: dict[str, Any]) -> int:

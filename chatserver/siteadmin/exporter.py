@@ -7,7 +7,8 @@ One JSON object per line, each with a "type":
   room        {"id", "name", "topic", "visibility", "archived", "posting_policy",
                "invite_policy", "allow_bots", "retention_days", "created_at"}
   membership  {"room", "user", "role"}
-  message     {"id", "room", "author", "body", "thread_root", "created_at", "edited_at"}
+  message     {"id", "room", "author", "body", "thread_root", "created_at", "edited_at",
+               "pinned_at"?, "pinned_by"? (pinned messages only)}
   reaction    {"message", "user", "emoji"}
 Ids are the exporting server's; import maps them to new rows. Passwords and
 tokens are never exported: imported people sign in after an admin sets a
@@ -84,10 +85,13 @@ def export_lines(room_ids: list[int] | None = None) -> Iterator[str]:
         yield _line({"type": "membership", "room": m.room_id, "user": m.user_id, "role": m.role})
     messages = Message.objects.filter(room_id__in=ids, deleted=False).order_by("room_id", "seq")
     for msg in messages.iterator(chunk_size=1000):
-        yield _line({"type": "message", "id": msg.id, "room": msg.room_id,
-                     "author": msg.author_id, "body": msg.body,
-                     "thread_root": msg.thread_root_id, "created_at": iso(msg.created_at),
-                     "edited_at": iso(msg.edited_at)})
+        line = {"type": "message", "id": msg.id, "room": msg.room_id,
+                "author": msg.author_id, "body": msg.body,
+                "thread_root": msg.thread_root_id, "created_at": iso(msg.created_at),
+                "edited_at": iso(msg.edited_at)}
+        if msg.pinned_at is not None:
+            line.update(pinned_at=iso(msg.pinned_at), pinned_by=msg.pinned_by_id)
+        yield _line(line)
     reactions = Reaction.objects.filter(message__room_id__in=ids, message__deleted=False)
     for reaction in reactions.order_by("id").iterator(chunk_size=1000):
         yield _line({"type": "reaction", "message": reaction.message_id,
@@ -270,12 +274,16 @@ def _import_messages(room: Room, messages: list[dict[str, Any]],
         mentioned = markdown.mentioned_names(body)  # as the live write path reads them
         room_wide = bool(mentioned & actions.ROOM_MENTIONS)
         edited = m.get("edited_at")
+        pinned, pinner = m.get("pinned_at"), m.get("pinned_by")
+        pinned = pinned if isinstance(pinned, str) and pinned else None
         rows.append(Message(
             room=room, seq=seq, author=users[m["author"]], body=body,
             html=markdown.render(body, (mentioned & names) | (
                 actions.ROOM_MENTIONS if room_wide else set())),
             mentions_room=room_wide, created_at=_time(m.get("created_at"), now),
-            edited_at=_time(edited, now) if edited else None))
+            edited_at=_time(edited, now) if edited else None,
+            pinned_at=_time(pinned, now) if pinned else None,
+            pinned_by=users.get(pinner) if pinned and isinstance(pinner, int | str) else None))
         seq += 1
     Message.objects.bulk_create(rows)
     by_src = {m["id"]: row for m, row in zip(messages, rows, strict=True) if "id" in m}

@@ -61,6 +61,10 @@ export interface Message {
   reactions: Reaction[];
   client_msg_id?: string | null;
   deleted?: boolean;
+  /** When it was pinned to its room; null (or absent) when it is not pinned. */
+  pinned_at?: string | null;
+  /** Who pinned it (a user id); null when it is not pinned. */
+  pinned_by?: number | null;
 }
 
 /** One command of a bot, as GET /api/v1/bots lists it. */
@@ -134,6 +138,9 @@ export type RoomEventFrame =
       | { type: 'message.deleted'; message_id: number; thread_id?: number | null }
       | { type: 'reaction.added'; message_id: number; emoji: string; user_id: number }
       | { type: 'reaction.removed'; message_id: number; emoji: string; user_id: number }
+      /** `message` is the whole message after the change; `by` who pinned or unpinned it. */
+      | { type: 'message.pinned'; message_id: number; message: Message; by?: AuthorRef }
+      | { type: 'message.unpinned'; message_id: number; message: Message; by?: AuthorRef }
       | { type: 'member.joined'; user_id: number; user?: User }
       | { type: 'member.left'; user_id: number }
       | { type: 'member.updated'; user_id: number; role: 'admin' | 'member' }

@@ -11,7 +11,7 @@ that is rolled back, so every persona sees the same world):
   all three. #arch has the members of #pub, so its column differs from #pub's only
   where archiving changes the answer.
 - member ("mia"): member of #pub, #priv, #arch and of the DM. Author of the target
-  message in every room, so edit/delete show the author's rights.
+  message in every room, so edit/delete show the author's rights; pinned it in every room.
 - peer ("pete"): member of every room; the target of member management calls.
 - outsider ("olga"): a plain member of the site, in no room.
 - site_admin ("sam", site role admin): in no room. Site admins get room-admin
@@ -219,6 +219,14 @@ MATRIX: dict[tuple[str, str], Any] = {
     # Every member (and former member) reacted with a thumbs up before the test.
     ("DELETE", "api/v1/messages/<int:message_id>/reactions/<str:emoji>"):
         frozen(members_only(204)),
+    # Pins, on the target message, which the member pinned before the test (so a
+    # POST answers 200: pinning again changes nothing). Members pin, as they react;
+    # an archived room keeps its pins and refuses changes.
+    ("GET", "api/v1/rooms/<int:room_id>/pins"): SEE,
+    ("POST", "api/v1/rooms/<int:room_id>/messages/<int:message_id>/pin"):
+        frozen(members_only(200)),
+    ("DELETE", "api/v1/rooms/<int:room_id>/messages/<int:message_id>/pin"):
+        frozen(members_only(204)),
     # Webhooks: room admins and site admins (in rooms they can see); DMs have none.
     ("GET", "api/v1/rooms/<int:room_id>/webhooks"): room_admins_only(200),
     ("POST", "api/v1/rooms/<int:room_id>/webhooks"): frozen(room_admins_only(201)),
@@ -368,6 +376,7 @@ def _build_world() -> dict[str, Any]:
         actions.post_message(actor=pete, room_id=room.id, body="a reply", thread_id=msg["id"])
         for user in room_members[kind]:
             actions.add_reaction(actor=user, message_id=msg["id"], emoji=THUMBS)
+        actions.pin_message(actor=mia, room_id=room.id, message_id=msg["id"])
         targets[kind] = msg["id"]
     for room in rooms.values():
         actions.leave_room(actor=fred, room_id=room.id)

@@ -33,6 +33,7 @@ def test_export_import_round_trip_keeps_threads_and_event_log(make_user, client_
     client_for(mia).delete(f"{API}/messages/{gone['id']}")
     client_for(mia).post(f"{API}/messages/{root['id']}/reactions", {"emoji": "ok"},
                          format="json")
+    pinned = client_for(mia).post(f"{API}/rooms/{room.id}/messages/{root['id']}/pin").json()
     out = tmp_path / "dump.jsonl"
     call_command("export_data", str(out), "--room", str(room.id))
     text = out.read_text()
@@ -53,6 +54,10 @@ def test_export_import_round_trip_keeps_threads_and_event_log(make_user, client_
     page = client_for(mia).get(f"{API}/rooms/{new.id}/messages").json()["results"]
     assert [m["body"] for m in page] == ["root @mia"]
     assert page[0]["reactions"][0]["emoji"] == "ok"
+    # Pins come along: same time, the pinner matched by name like the authors.
+    pins = client_for(mia).get(f"{API}/rooms/{new.id}/pins").json()["results"]
+    assert [(m["body"], m["pinned_at"], m["pinned_by"]) for m in pins] == [
+        ("root @mia", pinned["pinned_at"], mia.id)]
     assert AuditEntry.objects.filter(action="data.imported").exists()
 
 

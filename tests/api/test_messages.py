@@ -37,7 +37,8 @@ def test_post_message_shape(pair, client_for):
         "author": {"id": bob.id, "username": "bob", "display_name": "Bob", "is_bot": False},
         "body": "hello **world**", "html": "<p>hello <strong>world</strong></p>\n",
         "thread_id": None, "reply_count": 0, "created_at": body["created_at"],
-        "edited_at": None, "deleted": False, "reactions": [],
+        "edited_at": None, "deleted": False, "reactions": [], "pinned_at": None,
+        "pinned_by": None,
     }
     assert body["created_at"].endswith("Z")
     assert client_for(alice).get(f"{API}/messages/{msg.id}").json() == body

@@ -117,3 +117,30 @@ def test_thread_replies(crowd, client_for, post, django_assert_max_num_queries):
     with django_assert_max_num_queries(5):
         resp = client_for(users[2]).get(f"{API}/messages/{root['id']}/replies")
     assert len(resp.json()["results"]) == 30
+
+
+@pytest.mark.parametrize("pins", [3, 100])
+def test_pins_list_and_pin_writes(crowd, client_for, post, pins, settings,
+                                  django_assert_max_num_queries):
+    users, room = crowd
+    settings.CHAT = {**settings.CHAT, "MAX_PINS_PER_ROOM": 101}
+    ids = []
+    for i in range(pins):
+        msg = post(users[i % 6], room, f"m{i}")
+        actions.add_reaction(actor=users[1], message_id=msg["id"], emoji="eyes")
+        actions.pin_message(actor=users[i % 6], room_id=room.id, message_id=msg["id"])
+        ids.append(msg["id"])
+    # token, membership, the pinned messages with authors, all their reactions
+    with django_assert_max_num_queries(4):
+        resp = client_for(users[1]).get(f"{API}/rooms/{room.id}/pins")
+    assert [m["id"] for m in resp.json()["results"]] == ids[::-1]
+    extra = post(users[0], room, "one more")
+    c = client_for(users[2])
+    url = f"{API}/rooms/{room.id}/messages/{extra['id']}/pin"
+    # token, membership, message (locked), seq bump, pin count, update, its
+    # reactions, event, savepoint + release
+    with django_assert_max_num_queries(10):
+        assert c.post(url).status_code == 201
+    # the same less the count (her own pin: no audit entry)
+    with django_assert_max_num_queries(9):
+        assert c.delete(url).status_code == 204

@@ -99,7 +99,12 @@ async def test_incident_declare_over_the_socket(live):
     assert f"#inc-{inc.id}" in frame["message"]["body"]
     async with Api(live, ann) as api:
         history = await api.history(inc.room_id)
+        pins = await api.pins(inc.room_id)
     assert any("Severity **SEV2**" in m["body"] for m in history)
+    # The summary is pinned by the bot, as the room's pins list shows it.
+    assert [m["id"] for m in pins] == [inc.summary_message_id]
+    assert "Severity **SEV2**" in pins[0]["body"] and pins[0]["author"]["username"] == "incident"
+    assert pins[0]["pinned_by"] == pins[0]["author"]["id"]
     await ws.close()
 
 

@@ -1,6 +1,6 @@
-"""The incident bot through the harness: declare opens a room and pages on-call,
-status/sev/assign/note/resolve change the summary, timeline is saved, quiet
-rooms get a nudge."""
+"""The incident bot through the harness: declare opens a room, pages on-call and
+pins the summary, status/sev/assign/note/resolve change the summary (which stays
+pinned), timeline is saved (with the pins people made), quiet rooms get a nudge."""
 
 from __future__ import annotations
 
@@ -13,7 +13,14 @@ from chatserver.accounts.models import Role
 from chatserver.chat.models import Membership, Message, Room
 
 
-def test_incident_lifecycle(botbox):
+def pinned_ids(client_for, person, room_id: int) -> list[int]:
+    """The room's pins as the REST door lists them to this person."""
+    resp = client_for(person.user).get(f"/api/v1/rooms/{room_id}/pins")
+    assert resp.status_code == 200, resp.content
+    return [m["id"] for m in resp.json()["results"]]
+
+
+def test_incident_lifecycle(botbox, client_for):
     box = botbox(IncidentBot, OncallBot)
     ann, ben, cat = box.user("ann"), box.user("ben"), box.user("cat")
     ops = box.room("ops", members=[ann, ben, cat], bots=["incident", "oncall"])
@@ -32,6 +39,9 @@ def test_incident_lifecycle(botbox):
     assert Page.objects.get().target_id == ben.user.id  # on-call paged
     card = Message.objects.get(id=inc.summary_message_id)
     assert "Severity **SEV2** · status **investigating**" in card.body
+    # The summary is pinned, by the bot, as the on-call person sees it.
+    assert pinned_ids(client_for, ben, room.id) == [card.id]
+    assert card.pinned_by.username == "incident"
     assert room.topic.startswith(f"INC-{inc.id} · SEV2")
     from bots.testing import RoomBox
 
@@ -49,12 +59,17 @@ def test_incident_lifecycle(botbox):
     ann.says(irc, "@incident assign comms @cat")
     assert Membership.objects.filter(room=room, user=cat.user).exists()
     assert "comms: @cat" in Message.objects.get(id=inc.summary_message_id).body
-    ben.says(irc, "rolled back the config")
+    rollback = ben.says(irc, "rolled back the config")
+    assert client_for(cat.user).post(
+        f"/api/v1/rooms/{room.id}/messages/{rollback['id']}/pin").status_code == 201
     ann.says(irc, "@incident note customers saw 502s for 12 minutes")
     ann.says(irc, "@incident resolve rollback done")
     irc.expect_bot(contains=f"INC-{inc.id} resolved after")
     inc.refresh_from_db()
     assert inc.status == "resolved" and inc.resolved_at is not None
+    # Resolved: the summary stays pinned (it now tells the outcome), beside cat's pin.
+    assert pinned_ids(client_for, ann, room.id) == [rollback["id"], inc.summary_message_id]
+    assert "✅" in Message.objects.get(id=inc.summary_message_id).body
     ann.says(irc, "@incident resolve")
     irc.expect_bot(contains="already resolved")
 
@@ -65,9 +80,11 @@ def test_incident_lifecycle(botbox):
     for needle in ("**declared** — SEV2 declared by @ann", "**status** — identified: bad config",
                    "**sev** — severity SEV2 → SEV1", "**assign** — comms: @cat",
                    "@ben: rolled back the config", "**note** — customers saw 502s",
+                   "**pinned** — @cat pinned @ben's message: rolled back the config",
                    "**resolved** — rollback done", "- Severity: SEV1"):
         assert needle in text, needle
     assert "@ann: @incident" not in text  # commands show as events only
+    assert "pinned @incident" not in text  # the bot's own pin of its summary is no news
     assert irc.expect_bot(contains="post-incident timeline").body == text
 
     ann.says(ops, "@incident status hello")

@@ -13,6 +13,7 @@ import copy
 import json
 import socket
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -70,6 +71,16 @@ class Api:
 
     async def unreact(self, message_id: int, emoji: str) -> None:
         await self.call("DELETE", f"/messages/{message_id}/reactions/{emoji}", expect=(204,))
+
+    async def pin(self, room_id: int, message_id: int, expect=(201,)) -> dict[str, Any]:
+        return await self.call("POST", f"/rooms/{room_id}/messages/{message_id}/pin",
+                               expect=expect)
+
+    async def unpin(self, room_id: int, message_id: int) -> None:
+        await self.call("DELETE", f"/rooms/{room_id}/messages/{message_id}/pin", expect=(204,))
+
+    async def pins(self, room_id: int) -> list[dict[str, Any]]:
+        return (await self.call("GET", f"/rooms/{room_id}/pins"))["results"]
 
     async def history(self, room_id: int) -> list[dict[str, Any]]:
         page = await self.call("GET", f"/rooms/{room_id}/messages", params={"limit": 200})
@@ -233,7 +244,7 @@ def apply_events(messages: list[dict[str, Any]], events: Iterable[dict[str, Any]
                 state[m["id"]] = copy.deepcopy(m)
             elif m["thread_id"] in state:
                 state[m["thread_id"]]["reply_count"] += 1
-        elif t == "message.edited":
+        elif t in ("message.edited", "message.pinned", "message.unpinned"):
             if e["message"]["id"] in state:
                 state[e["message"]["id"]] = copy.deepcopy(e["message"])
         elif t == "message.deleted":
@@ -259,6 +270,27 @@ def apply_events(messages: list[dict[str, Any]], events: Iterable[dict[str, Any]
             if entry["users"]:
                 entry["count"] = len(entry["users"])
     return sorted(state.values(), key=lambda m: m["seq"])
+
+
+def apply_pin_events(pins: list[dict[str, Any]], events: Iterable[dict[str, Any]]
+                     ) -> list[dict[str, Any]]:
+    """What a client does with room events to keep a room's pinned list current
+    (most recently pinned first, as GET /rooms/{id}/pins answers)."""
+    state = {m["id"]: copy.deepcopy(m) for m in pins}
+    for e in events:
+        t = e["type"]
+        if t == "message.pinned":
+            state[e["message_id"]] = copy.deepcopy(e["message"])
+        elif t in ("message.unpinned", "message.deleted"):
+            state.pop(e["message_id"], None)
+        elif t == "message.edited" and e["message"]["id"] in state:
+            state[e["message"]["id"]] = copy.deepcopy(e["message"])
+        elif t in ("reaction.added", "reaction.removed") and e["message_id"] in state:
+            state[e["message_id"]] = apply_events([state[e["message_id"]]], [e])[0]
+    # A pin replayed for a message deleted since is in its deleted form: not pinned.
+    kept = [m for m in state.values() if m["pinned_at"] is not None]
+    return sorted(kept, key=lambda m: (datetime.fromisoformat(m["pinned_at"]), m["id"]),
+                  reverse=True)
 
 
 class TcpProxy:

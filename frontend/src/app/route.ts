@@ -40,6 +40,14 @@ export function messageHash(roomId: number, messageId: number): string {
   return `#/room/${roomId}/message/${messageId}`;
 }
 
+/**
+ * Where "jump to message" goes: the message itself, or for a thread reply its
+ * root (room history lists top-level messages only).
+ */
+export function jumpHash(message: { room: number; id: number; thread_id: number | null }): string {
+  return messageHash(message.room, message.thread_id ?? message.id);
+}
+
 /** The shareable link to a message. */
 export function messageLink(origin: string, roomId: number, messageId: number): string {
   return `${origin}/${messageHash(roomId, messageId)}`;

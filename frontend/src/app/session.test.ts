@@ -23,6 +23,10 @@ function fakeApi(rooms: Room[] = [makeRoom()]) {
     markRead: vi.fn(async () => ({})),
     addReaction: vi.fn(async () => ({})),
     removeReaction: vi.fn(async () => ({})),
+    pins: vi.fn(async () => page<Message>([])),
+    pin: vi.fn(async (_room: number, id: number) =>
+      makeMessage({ id, seq: 6, pinned_at: '2026-01-05T11:00:00Z', pinned_by: ME.id })),
+    unpin: vi.fn(async () => null),
   };
 }
 
@@ -307,6 +311,33 @@ describe('ChatSession', () => {
     await session.toggleReaction(session.state.messages[5], '🎉');
     expect(api.removeReaction).toHaveBeenCalledWith(5, '🎉');
     expect(session.state.messages[5].reactions).toEqual([]);
+  });
+
+  it('pins at once, keeps the list current from events, and unpins', async () => {
+    const api = fakeApi();
+    const { session, ws } = await started(api);
+    goLive(ws);
+    const m = makeMessage({ id: 5, seq: 6 });
+    ws.receive(newMessage(m));
+    await session.openRoom(ROOM);
+    await session.loadPins(ROOM);
+    expect(api.pins).toHaveBeenCalledWith(ROOM);
+    expect(session.state.pins[ROOM]).toEqual([]);
+
+    await session.togglePin(session.state.messages[5]);
+    expect(api.pin).toHaveBeenCalledWith(ROOM, 5);
+    expect(session.state.messages[5].pinned_by).toBe(ME.id);
+    expect(session.state.pins[ROOM].map((p) => p.id)).toEqual([5]);
+    // The durable event follows: nothing more changes.
+    const pinnedCopy = session.state.messages[5];
+    ws.receive({ type: 'message.pinned', room: ROOM, seq: 7, message_id: 5, message: pinnedCopy, by: authoredBy(ME) });
+    expect(session.state.pins[ROOM]).toHaveLength(1);
+    expect(session.state.seqs[ROOM].last).toBe(7);
+
+    await session.togglePin(session.state.messages[5]);
+    expect(api.unpin).toHaveBeenCalledWith(ROOM, 5);
+    expect(session.state.messages[5].pinned_at).toBeNull();
+    expect(session.state.pins[ROOM]).toEqual([]);
   });
 });
 

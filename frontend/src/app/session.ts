@@ -547,6 +547,34 @@ export class ChatSession {
     this.store.dispatch({ type: 'server/frame', frame, now: this.now() });
   }
 
+  // ---- pins ----------------------------------------------------------------
+
+  /** Load a room's pinned messages (the Pinned panel; events keep them current after). */
+  async loadPins(roomId: number): Promise<void> {
+    const page = await this.api.pins(roomId);
+    this.store.dispatch({ type: 'pins/loaded', roomId, messages: page.results });
+  }
+
+  /** Pin or unpin a message; my change shows at once, its event (with a seq) changes nothing more. */
+  async togglePin(message: Message): Promise<void> {
+    const me = this.state.me;
+    let changed: Message;
+    if (message.pinned_at != null) {
+      await this.api.unpin(message.room, message.id);
+      changed = { ...(this.state.messages[message.id] ?? message), pinned_at: null, pinned_by: null };
+    } else {
+      changed = await this.api.pin(message.room, message.id);
+    }
+    const frame = {
+      type: changed.pinned_at != null ? 'message.pinned' : 'message.unpinned',
+      room: message.room,
+      message_id: message.id,
+      message: changed,
+      ...(me ? { by: me } : {}),
+    } as unknown as ServerFrame; // no seq: a local echo is not a durable event
+    this.store.dispatch({ type: 'server/frame', frame, now: this.now() });
+  }
+
   // ---- bots ----------------------------------------------------------------
 
   /**

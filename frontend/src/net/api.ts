@@ -137,6 +137,11 @@ export function createApi(options: ApiOptions = {}) {
     addReaction: (id: number, emoji: string) => call<unknown>('POST', `/messages/${id}/reactions`, { emoji }),
     removeReaction: (id: number, emoji: string) =>
       call<unknown>('DELETE', `/messages/${id}/reactions/${encodeURIComponent(emoji)}`),
+    pins: (roomId: number) => call<Page<Message>>('GET', `/rooms/${roomId}/pins`),
+    pin: (roomId: number, messageId: number) =>
+      call<Message>('POST', `/rooms/${roomId}/messages/${messageId}/pin`),
+    unpin: (roomId: number, messageId: number) =>
+      call<unknown>('DELETE', `/rooms/${roomId}/messages/${messageId}/pin`),
     markRead: (roomId: number, seq: number) => call<unknown>('POST', `/rooms/${roomId}/read`, { seq }),
     bots: () => call<{ results: BotInfo[] }>('GET', '/bots'),
     search: (q: string, options: { sort?: SearchSort; cursor?: string | null; limit?: number } = {}) =>

@@ -42,4 +42,6 @@ export type Action =
   | { type: 'send/discarded'; clientMsgId: string }
   | { type: 'read/marked'; roomId: number; seq: number }
   | { type: 'connection/changed'; status: ConnectionStatus }
-  | { type: 'bots/loaded'; bots: BotInfo[] };
+  | { type: 'bots/loaded'; bots: BotInfo[] }
+  /** A room's pinned messages as GET /rooms/{id}/pins answered. */
+  | { type: 'pins/loaded'; roomId: number; messages: Message[] };

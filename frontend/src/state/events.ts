@@ -3,6 +3,7 @@ import type { Message, Presence, RoomEventFrame, ServerFrame } from '../types';
 import type { ChatState } from './model';
 import { markFailed, removePending } from './pending';
 import { withReaction, withoutReaction } from './reactions';
+import { applyPinChange, dropPinned, refreshPinned } from './pins';
 import { addRoom, leaveRoom, updateRoom } from './rooms';
 import { judgeSeq, recordSeq } from './seq';
 import { bumpReplyCount, dropMessage, placeMessage, replaceMessage, roomMessages } from './timeline';
@@ -18,6 +19,8 @@ const ROOM_EVENTS = new Set([
   'message.deleted',
   'reaction.added',
   'reaction.removed',
+  'message.pinned',
+  'message.unpinned',
   'member.joined',
   'member.left',
   'member.updated',
@@ -153,20 +156,12 @@ function applyRoomChange(state: ChatState, roomId: number, frame: RoomEventFrame
     case 'message.new':
       return arrive(state, roomId, frame.message);
     case 'message.edited':
-      return frame.message ? replaceMessage(state, frame.message) : state;
-    case 'message.deleted': {
-      const message = state.messages[frame.message_id];
-      if (!message) {
-        // A reply I never loaded: its root still loses one reply.
-        const root = frame.thread_id != null ? state.messages[frame.thread_id] : undefined;
-        if (!root) return state;
-        const fewer = { ...root, reply_count: Math.max(0, root.reply_count - 1) };
-        return { ...state, messages: { ...state.messages, [root.id]: fewer } };
-      }
-      const room = state.rooms[roomId];
-      const counted = { ...state, rooms: { ...state.rooms, [roomId]: countRemoval(room, message, state.me) } };
-      return dropMessage(counted, frame.message_id);
-    }
+      return frame.message ? refreshPinned(replaceMessage(state, frame.message), roomId, frame.message) : state;
+    case 'message.pinned':
+    case 'message.unpinned':
+      return applyPinChange(state, roomId, frame.message, frame.by);
+    case 'message.deleted':
+      return applyDelete(dropPinned(state, roomId, frame.message_id), roomId, frame.message_id, frame.thread_id);
     case 'reaction.added':
     case 'reaction.removed': {
       const message = state.messages[frame.message_id];
@@ -189,6 +184,21 @@ function applyRoomChange(state: ChatState, roomId: number, frame: RoomEventFrame
     case 'room.updated':
       return updateRoom(state, roomId, frame.room as object);
   }
+}
+
+/** A message was deleted: take it out, uncount it if unread; its root loses a reply. */
+function applyDelete(state: ChatState, roomId: number, messageId: number, threadId?: number | null): ChatState {
+  const message = state.messages[messageId];
+  if (!message) {
+    // A reply I never loaded: its root still loses one reply.
+    const root = threadId != null ? state.messages[threadId] : undefined;
+    if (!root) return state;
+    const fewer = { ...root, reply_count: Math.max(0, root.reply_count - 1) };
+    return { ...state, messages: { ...state.messages, [root.id]: fewer } };
+  }
+  const room = state.rooms[roomId];
+  const counted = { ...state, rooms: { ...state.rooms, [roomId]: countRemoval(room, message, state.me) } };
+  return dropMessage(counted, messageId);
 }
 
 /** A new message: place it, count it, stop its author's typing, settle my pending send. */

@@ -7,6 +7,11 @@ export interface Timeline {
   hasOlder: boolean;
   /** True while the window does not reach the newest message (after a jump). */
   hasNewer: boolean;
+  /**
+   * Counts the windows loaded around a message (jumps): each one replaces the
+   * list shown, even where it overlaps the window before it.
+   */
+  jump?: number;
 }
 
 export interface ThreadView {
@@ -58,6 +63,12 @@ export interface ChatState {
   connection: ConnectionStatus;
   /** The bot catalogue for /command suggestions; null until loaded. */
   bots: BotInfo[] | null;
+  /**
+   * Pinned messages of the rooms whose pins were loaded (GET /rooms/{id}/pins),
+   * most recently pinned first; kept current by pin, unpin, edit and delete events.
+   * A room missing here has not been loaded (or must be loaded again).
+   */
+  pins: Record<number, Message[]>;
 }
 
 export const initialState: ChatState = {
@@ -78,4 +89,5 @@ export const initialState: ChatState = {
   typing: {},
   connection: 'connecting',
   bots: null,
+  pins: {},
 };

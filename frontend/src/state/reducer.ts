@@ -4,6 +4,7 @@ import type { Action, PageMore } from './actions';
 import { applyFrame, applyRead, releaseHeld } from './events';
 import { initialState, type ChatState } from './model';
 import { markFailed, markQueued, markSending, removePending, requeueInFlight } from './pending';
+import { dropPinned, forgetPins, loadPins, pinnedRoomOf, refreshPinned } from './pins';
 import { leaveRoom, loadRooms, normalizeRoom, upsertRoom } from './rooms';
 import { fastForward, newTrack } from './seq';
 import { applyPage, applyThread, dropMessage, replaceMessage } from './timeline';
@@ -58,9 +59,11 @@ export function reduce(state: ChatState, action: Action): ChatState {
     case 'room/resynced':
       return resync(state, action.room, action.messages, action.limit, action.more);
     case 'message/upserted':
-      return replaceMessage(state, action.message);
-    case 'message/removed':
-      return dropMessage(state, action.messageId);
+      return refreshPinned(replaceMessage(state, action.message), action.message.room, action.message);
+    case 'message/removed': {
+      const room = state.messages[action.messageId]?.room ?? pinnedRoomOf(state, action.messageId);
+      return dropMessage(room != null ? dropPinned(state, room, action.messageId) : state, action.messageId);
+    }
     case 'server/frame':
       return applyFrame(state, action.frame, action.now);
     case 'send/queued':
@@ -80,6 +83,8 @@ export function reduce(state: ChatState, action: Action): ChatState {
       return removePending(state, action.clientMsgId);
     case 'bots/loaded':
       return { ...state, bots: action.bots };
+    case 'pins/loaded':
+      return state.rooms[action.roomId] ? loadPins(state, action.roomId, action.messages) : state;
     case 'read/marked':
       return applyRead(state, action.roomId, action.seq);
     case 'connection/changed': {
@@ -99,8 +104,9 @@ export function reduce(state: ChatState, action: Action): ChatState {
 function resync(state: ChatState, room: Room, page: Message[] | null, limit: number, more?: PageMore): ChatState {
   if (!state.rooms[room.id] && !room.joined) return state;
   const track = state.seqs[room.id];
+  // Events were missed: the pins list may be stale too; it is fetched again when shown.
   let next: ChatState = {
-    ...state,
+    ...forgetPins(state, room.id),
     rooms: { ...state.rooms, [room.id]: normalizeRoom(room) },
     seqs: { ...state.seqs, [room.id]: track ? fastForward(track, room.last_seq) : newTrack(room.last_seq) },
     stale: without(state.stale, room.id),

@@ -135,6 +135,7 @@ function dropMembership(state: ChatState, roomId: number): ChatState {
     ephemeral: without(next.ephemeral),
     typing: without(next.typing),
     stale: without(next.stale),
+    pins: without(next.pins),
     pending: next.pending.map((p) =>
       p.room === roomId && p.status !== 'failed'
         ? { ...p, status: 'failed' as const, error: 'You are no longer in this room.' }

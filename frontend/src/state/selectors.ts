@@ -17,6 +17,9 @@ export function canPost(me: User | null, room: Room | undefined): boolean {
   return room.posting_policy !== 'admins' || room.role === 'admin' || isSiteAdmin(me);
 }
 
+/** Pinning follows the posting rules (the server's check_pin is check_post). */
+export const canPin = canPost;
+
 export function canModifyMessage(me: User | null, message: Message): boolean {
   return !!me && (message.author.id === me.id || isSiteAdmin(me));
 }

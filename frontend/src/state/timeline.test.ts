@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeMessage, startedState } from '../test/fixtures';
+import type { ChatState } from './model';
 import { reduce } from './reducer';
 
 const ROOM = 10;
@@ -39,6 +40,19 @@ describe('history pages', () => {
     s = reduce(s, { type: 'timeline/loaded', roomId: ROOM, mode: 'newer', messages: page(21, 25), limit: 50 });
     expect(s.timelines[ROOM].hasNewer).toBe(false);
     expect(s.timelines[ROOM].ids.at(-1)).toBe(25);
+  });
+
+  it('counts each window loaded around a message as a new jump, also where it overlaps', () => {
+    const load = (st: ChatState, mode: 'latest' | 'around' | 'older' | 'newer', from: number, to: number) =>
+      reduce(st, { type: 'timeline/loaded', roomId: ROOM, mode, messages: page(from, to), limit: 50 });
+    let s = load(startedState(undefined, false), 'latest', 13, 62);
+    expect(s.timelines[ROOM].jump).toBeUndefined();
+    s = load(s, 'around', 1, 50); // a pin a page back: the windows overlap
+    expect(s.timelines[ROOM].jump).toBe(1);
+    s = load(s, 'newer', 51, 62);
+    expect(s.timelines[ROOM].jump).toBe(1); // paging is the same list
+    s = load(s, 'around', 1, 50);
+    expect(s.timelines[ROOM].jump).toBe(2);
   });
 
   it('merges overlapping pages without duplicates', () => {

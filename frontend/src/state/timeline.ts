@@ -39,16 +39,18 @@ export function applyPage(
   const ids = page.map((m) => m.id).sort((a, b) => a - b);
   const full = page.length >= limit;
   const old = state.timelines[roomId];
+  const jump = old?.jump != null ? { jump: old.jump } : {};
   let timeline: Timeline;
   switch (mode) {
     case 'latest':
-      timeline = { ids, hasOlder: more ? more.older : full, hasNewer: false };
+      timeline = { ids, hasOlder: more ? more.older : full, hasNewer: false, ...jump };
       break;
     case 'around':
       timeline = {
         ids,
         hasOlder: more ? more.older : ids.length > 0,
         hasNewer: more ? more.newer : ids.length > 0,
+        jump: (old?.jump ?? 0) + 1,
       };
       break;
     case 'older':
@@ -56,6 +58,7 @@ export function applyPage(
         ids: mergeIds(old?.ids ?? [], ids),
         hasOlder: more ? more.older : full,
         hasNewer: old?.hasNewer ?? false,
+        ...jump,
       };
       break;
     case 'newer':
@@ -63,6 +66,7 @@ export function applyPage(
         ids: mergeIds(old?.ids ?? [], ids),
         hasOlder: old?.hasOlder ?? false,
         hasNewer: more ? more.newer : full,
+        ...jump,
       };
       break;
   }

@@ -22,6 +22,8 @@ export function stubSession(state: ChatState, overrides: Partial<Record<keyof Ch
     deleteMessage: vi.fn(async () => undefined),
     editMessage: vi.fn(async () => undefined),
     toggleReaction: vi.fn(async () => undefined),
+    togglePin: vi.fn(async () => undefined),
+    loadPins: vi.fn(async () => undefined),
     ...overrides,
   };
   return session as unknown as ChatSession & Record<string, ReturnType<typeof vi.fn>>;

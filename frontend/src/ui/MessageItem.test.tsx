@@ -2,7 +2,7 @@
 import { cleanup, fireEvent, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { reduce } from '../state/reducer';
-import { authoredBy, BOT, makeMessage, ME, startedState } from '../test/fixtures';
+import { authoredBy, BOB, BOT, makeMessage, makeRoom, ME, startedState } from '../test/fixtures';
 import { renderWith, stubSession } from '../test/render';
 import { MessageItem } from './MessageItem';
 
@@ -74,6 +74,33 @@ describe('MessageItem', () => {
     expect(r.textContent).toContain('2');
     fireEvent.click(r);
     expect(session.toggleReaction).toHaveBeenCalledWith(message, '👍');
+  });
+
+  it('offers pin to members where they may post, and marks a pinned message', () => {
+    const session = stubSession(reduce(startedState(), { type: 'users/loaded', users: [BOB] }));
+    const message = makeMessage({ id: 81 });
+    renderWith(session, <MessageItem message={message} grouped={false} />);
+    expect(screen.queryByTestId('pinned-marker')).toBeNull();
+    fireEvent.click(screen.getByTestId('action-pin'));
+    expect(session.togglePin).toHaveBeenCalledWith(message);
+    cleanup();
+    const pinned = { ...message, pinned_at: '2026-01-05T11:00:00Z', pinned_by: BOB.id };
+    renderWith(session, <MessageItem message={pinned} grouped />);
+    expect(screen.getByTestId('pinned-marker').textContent).toContain('Pinned by Bob');
+    expect(screen.getByTestId('message-81').getAttribute('data-pinned')).toBe('true');
+    fireEvent.click(screen.getByTestId('action-unpin'));
+    expect(session.togglePin).toHaveBeenCalledWith(pinned);
+  });
+
+  it('offers no pin where I may not post (announcements, archived, not joined)', () => {
+    for (const room of [makeRoom({ posting_policy: 'admins' }), makeRoom({ archived: true }), makeRoom({ joined: false })]) {
+      renderWith(stubSession(startedState([room])), <MessageItem message={makeMessage()} grouped={false} />);
+      expect(screen.queryByTestId('action-pin')).toBeNull();
+      cleanup();
+    }
+    const admin = makeRoom({ posting_policy: 'admins', role: 'admin' });
+    renderWith(stubSession(startedState([admin])), <MessageItem message={makeMessage()} grouped={false} />);
+    expect(screen.queryByTestId('action-pin')).toBeTruthy();
   });
 
   it('shows the reply count on a thread root', () => {

@@ -1,7 +1,7 @@
 import { memo, useState } from 'react';
 import { messageLink } from '../app/route';
 import { describeError } from '../net/api';
-import { canModifyMessage } from '../state/selectors';
+import { canModifyMessage, canPin } from '../state/selectors';
 import type { Message } from '../types';
 import { useChat, useSession } from './context';
 import { fullTime, timeLabel } from './format';
@@ -22,11 +22,22 @@ export const MessageItem = memo(function MessageItem(props: Props) {
   const { message, grouped, highlighted, ephemeral, inThread, onOpenThread } = props;
   const session = useSession();
   const me = useChat((s) => s.me);
+  const room = useChat((s) => s.rooms[message.room]);
+  const pinner = useChat((s) => (message.pinned_by != null ? s.users[message.pinned_by] : undefined));
   const [editing, setEditing] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const author = message.author;
   const mine = !!me && author.id === me.id;
   const canModify = !ephemeral && canModifyMessage(me, message);
+  const pinned = !ephemeral && message.pinned_at != null;
+
+  async function togglePin() {
+    try {
+      await session.togglePin(message);
+    } catch (e) {
+      toast(`Cannot ${pinned ? 'unpin' : 'pin'}: ${describeError(e)}`);
+    }
+  }
 
   async function copyLink() {
     const ok = await copyText(messageLink(window.location.origin, message.room, message.id));
@@ -42,12 +53,20 @@ export const MessageItem = memo(function MessageItem(props: Props) {
     }
   }
 
+  // In the header line (no extra height); on a line of its own under a grouped message.
+  const pinMarker = pinned && (
+    <span className="pinned-marker" data-testid="pinned-marker" title={`Pinned ${fullTime(message.pinned_at!)}`}>
+      <Icon name="pin" size={12} /> Pinned{pinner ? ` by ${pinner.display_name || pinner.username}` : ''}
+    </span>
+  );
+
   const classes = [
     'message',
     grouped ? 'grouped' : '',
     highlighted ? 'highlighted' : '',
     ephemeral ? 'ephemeral' : '',
     mine ? 'mine' : '',
+    pinned ? 'pinned' : '',
   ]
     .filter(Boolean)
     .join(' ');
@@ -59,6 +78,7 @@ export const MessageItem = memo(function MessageItem(props: Props) {
       data-testid={ephemeral ? 'message-ephemeral' : `message-${message.id}`}
       data-message-id={message.id}
       data-author={author.username}
+      data-pinned={pinned ? 'true' : undefined}
     >
       {!grouped && (
         <header className="message-header">
@@ -74,8 +94,10 @@ export const MessageItem = memo(function MessageItem(props: Props) {
             {timeLabel(message.created_at)}
           </time>
           {ephemeral && <span className="ephemeral-note">Only visible to you</span>}
+          {pinned && pinMarker}
         </header>
       )}
+      {pinned && grouped && pinMarker}
       {editing ? (
         <EditBox message={message} onDone={() => setEditing(false)} />
       ) : (
@@ -119,6 +141,19 @@ export const MessageItem = memo(function MessageItem(props: Props) {
             <button type="button" className="icon-button" title="Reply in thread" aria-label="Reply in thread" onClick={() => onOpenThread?.(message.id)} data-testid="action-reply"><Icon name="reply" /></button>
           )}
           <button type="button" className="icon-button" title="Copy link" aria-label="Copy link" onClick={() => void copyLink()} data-testid="action-copy-link"><Icon name="link" /></button>
+          {canPin(me, room) && (
+            <button
+              type="button"
+              className={`icon-button${pinned ? ' active' : ''}`}
+              title={pinned ? 'Unpin from the room' : 'Pin to the room'}
+              aria-label={pinned ? 'Unpin' : 'Pin'}
+              aria-pressed={pinned}
+              onClick={() => void togglePin()}
+              data-testid={pinned ? 'action-unpin' : 'action-pin'}
+            >
+              <Icon name="pin" />
+            </button>
+          )}
           {canModify && (
             <>
               <button type="button" className="icon-button" title="Edit" aria-label="Edit" onClick={() => setEditing(true)} data-testid="action-edit"><Icon name="edit" /></button>

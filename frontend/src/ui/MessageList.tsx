@@ -38,12 +38,18 @@ function entryAuthor(e: Entry, meId: number | undefined): number | undefined {
  * Keep Virtuoso's firstItemIndex in step with the entries: lower it by the
  * number of entries prepended, raise it when the top entries went away, and
  * start over (a new list) when the window was replaced by a jump or reload.
+ * A jump's window may overlap the one before it (a pinned message or search
+ * hit a page back), so a new jump always starts over.
  */
-function useFirstIndex(entries: Entry[]): { firstIndex: number; generation: number } {
-  const ref = useRef({ keys: [] as string[], firstIndex: START_INDEX, generation: 0 });
+function useFirstIndex(entries: Entry[], jump: number): { firstIndex: number; generation: number } {
+  const ref = useRef({ keys: [] as string[], firstIndex: START_INDEX, generation: 0, jump });
   const r = ref.current;
   const keys = entries.map((e) => e.key);
-  if (keys[0] !== r.keys[0]) {
+  if (jump !== r.jump) {
+    r.jump = jump;
+    r.generation += 1;
+    r.firstIndex = START_INDEX;
+  } else if (keys[0] !== r.keys[0]) {
     const oldFirstNowAt = r.keys.length ? keys.indexOf(r.keys[0]) : -1;
     const newFirstWasAt = keys.length ? r.keys.indexOf(keys[0]) : -1;
     if (oldFirstNowAt > 0) r.firstIndex -= oldFirstNowAt;
@@ -75,7 +81,7 @@ export function MessageList({ roomId, focusId, readAtOpen, onOpenThread }: Props
       timeline ? roomEntries(timeline.ids, messages, ephemeral, pending, roomId, !timeline.hasNewer) : [],
     [timeline, messages, ephemeral, pending, roomId],
   );
-  const { firstIndex, generation } = useFirstIndex(entries);
+  const { firstIndex, generation } = useFirstIndex(entries, timeline?.jump ?? 0);
   const focusAt = focusId != null ? entries.findIndex((e) => e.kind === 'message' && e.message.id === focusId) : -1;
 
   // The first message after my read position when the room opened.

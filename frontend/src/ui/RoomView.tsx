@@ -5,6 +5,7 @@ import { Composer } from './Composer';
 import { useChat, useSession } from './context';
 import { Icon } from './icons';
 import { MessageList } from './MessageList';
+import { PinsPanel } from './PinsPanel';
 import { toast } from './toast';
 import { TypingIndicator } from './TypingIndicator';
 
@@ -24,6 +25,8 @@ export function RoomView({ roomId, messageId, onOpenThread, onToggleSidebar, onO
   const [loadError, setLoadError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [confirmLeave, setConfirmLeave] = useState(false);
+  const [showPins, setShowPins] = useState(false);
+  const pinCount = useChat((s) => s.pins[roomId]?.length);
   // Where I had read up to when the room opened: the "new" line goes after it.
   const readAtOpen = useRef(room?.last_read_seq ?? 0);
 
@@ -74,6 +77,18 @@ export function RoomView({ roomId, messageId, onOpenThread, onToggleSidebar, onO
         <span className="room-members" title="Members">
           {room.member_count} {room.member_count === 1 ? 'member' : 'members'}
         </span>
+        <button
+          type="button"
+          className={`icon-button pins-button${showPins ? ' active' : ''}`}
+          aria-label="Pinned messages"
+          title="Pinned messages"
+          aria-pressed={showPins}
+          onClick={() => setShowPins((open) => !open)}
+          data-testid="room-pins-button"
+        >
+          <Icon name="pin" size={18} />
+          {pinCount ? <span className="pins-count">{pinCount}</span> : null}
+        </button>
         <button type="button" className="icon-button" aria-label="Search messages" title="Search messages (Ctrl+K)" onClick={onOpenSearch} data-testid="room-search-button"><Icon name="search" size={18} /></button>
         {canManageRoom(me, room) && (
           <button type="button" className="icon-button" aria-label="Room settings" title="Room settings" onClick={onOpenSettings} data-testid="room-settings-button"><Icon name="gear" size={18} /></button>
@@ -94,6 +109,7 @@ export function RoomView({ roomId, messageId, onOpenThread, onToggleSidebar, onO
             </button>
           ))}
       </header>
+      {showPins && <PinsPanel roomId={roomId} onClose={() => setShowPins(false)} onOpenThread={onOpenThread} />}
       {room.archived && (
         <div className="notice" data-testid="archived-notice">
           This room is archived: it is read-only.

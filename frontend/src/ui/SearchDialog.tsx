@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import { messageHash } from '../app/route';
+import { jumpHash } from '../app/route';
 import { describeError } from '../net/api';
 import { parseHighlight } from '../search/highlight';
 import { applySuggestion, OPERATORS, searchSuggestions, wordAt } from '../search/query';
@@ -130,9 +130,8 @@ export function SearchDialog({ onClose }: { onClose: () => void }) {
   }
 
   async function openResult(r: SearchResult) {
-    const target = r.message.thread_id ?? r.message.id;
     if (!session.state.rooms[r.room.id]) await session.ensureRoom(r.room.id).catch(() => undefined);
-    window.location.hash = messageHash(r.room.id, target);
+    window.location.hash = jumpHash({ ...r.message, room: r.room.id });
     onClose();
   }
 

@@ -10,6 +10,7 @@ const PATHS = {
   plus: 'M12 5v14M5 12h14',
   menu: 'M4 6h16M4 12h16M4 18h16',
   close: 'M6 6l12 12M18 6 6 18',
+  pin: 'M9 3h6l-1 6 3.5 3.5V14h-11v-1.5L10 9 9 3zM12 14v7',
 } as const;
 
 export type IconName = keyof typeof PATHS;
