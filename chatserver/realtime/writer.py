@@ -10,17 +10,21 @@ SQLite has one writer, so one batch runs at a time; PostgreSQL runs up to
 CHAT["WRITE_CONCURRENCY"] batches side by side.
 
 REST posts join the same batches: the HTTP worker thread hands its send to the
-server's event loop (`post_from_thread`) and waits for the answer.
+server's event loop (`post_from_thread`) and waits for the answer. A REST post
+answered on the loop (api/fastpost.py) comes as a TokenPost: its Bearer token is
+resolved with the batch's other tokens, in the batch's database call.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from chatserver.accounts.tokens import users_for_tokens
 from chatserver.chat import actions
 from chatserver.chat.errors import ChatError
 
@@ -28,7 +32,24 @@ from .db import db
 
 log = logging.getLogger(__name__)
 
-Waiter = tuple[actions.PostRequest, asyncio.Future]
+
+@dataclass
+class TokenPost:
+    """A post whose author is named by a Bearer token, resolved with its batch."""
+
+    token: str
+    room_id: object
+    body: object
+    client_msg_id: object = None
+    thread_id: object = None
+
+
+class TokenRefused(Exception):
+    """The token names no active user (the REST layer answers 401)."""
+
+
+Post = actions.PostRequest | TokenPost
+Waiter = tuple[Post, asyncio.Future]
 
 
 class PostQueue:
@@ -57,7 +78,7 @@ class PostQueue:
     def concurrency() -> int:
         return 1 if settings.IS_SQLITE else int(settings.CHAT["WRITE_CONCURRENCY"])
 
-    async def post(self, request: actions.PostRequest) -> actions.PostResult:
+    async def post(self, request: Post) -> actions.PostResult:
         loop = asyncio.get_running_loop()
         self.bind(loop)  # a new event loop (tests) forgets the old one's state
         future: asyncio.Future = loop.create_future()
@@ -75,7 +96,7 @@ class PostQueue:
 
     async def _write(self, batch: list[Waiter]) -> None:
         try:
-            results = await db(actions.post_messages)([req for req, _ in batch])
+            results = await db(_write_batch)([req for req, _ in batch])
         except Exception as exc:  # the whole batch failed (e.g. the database is down)
             if isinstance(exc, OperationalError | InterfaceError):
                 log.warning("writing a batch of %d messages failed: database unavailable: %s",
@@ -89,13 +110,36 @@ class PostQueue:
             for (_, future), result in zip(batch, results, strict=True):
                 if future.done():  # the socket went away meanwhile
                     continue
-                if isinstance(result, ChatError):
+                if isinstance(result, ChatError | TokenRefused):
                     future.set_exception(result)
                 else:
                     future.set_result(result)
         finally:
             self.running -= 1
             self._start_batches()
+
+
+def _write_batch(posts: list[Post]) -> list[actions.PostResult | ChatError | TokenRefused]:
+    """actions.post_messages for the batch, authors named by token looked up first."""
+    tokens = [p.token for p in posts if isinstance(p, TokenPost)]
+    users = users_for_tokens(tokens) if tokens else {}
+    out: list[actions.PostResult | ChatError | TokenRefused | None] = [None] * len(posts)
+    requests: list[actions.PostRequest] = []
+    where: list[int] = []
+    for i, p in enumerate(posts):
+        if isinstance(p, TokenPost):
+            user = users.get(p.token)
+            if user is None:
+                out[i] = TokenRefused()
+                continue
+            p = actions.PostRequest(actor=user, room_id=p.room_id, body=p.body,
+                                    client_msg_id=p.client_msg_id, thread_id=p.thread_id)
+        requests.append(p)
+        where.append(i)
+    for i, result in zip(where, actions.post_messages(requests) if requests else [],
+                         strict=True):
+        out[i] = result
+    return [r for r in out if r is not None]
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
