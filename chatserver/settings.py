@@ -289,7 +289,7 @@ CHAT: dict[str, Any] = {
     # Group commit of socket sends: at most this many messages per transaction,
     # and (PostgreSQL) this many transactions in flight per process.
     "WRITE_BATCH": int(os.environ.get("CHAT_WRITE_BATCH", "200")),
-    "WRITE_CONCURRENCY": int(os.environ.get("CHAT_WRITE_CONCURRENCY", "2")),
+    "WRITE_CONCURRENCY": int(os.environ.get("CHAT_WRITE_CONCURRENCY", "1")),
     # REST message posts with a Bearer token answered on the event loop instead
     # of through Django's request cycle (chatserver/api/fastpost.py); 0: off.
     "REST_FAST_POST": env_bool("CHAT_REST_FAST_POST", True),
