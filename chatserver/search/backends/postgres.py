@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.db import connection, transaction
 
@@ -17,6 +19,11 @@ _LT, _AMP = "\ue002", "\ue003"
 # 2,000 ids per result row for a newest-first page (42,000 for a page of 20).
 RANK_WINDOW_PER_CANDIDATE = 25
 RECENT_WINDOW_PER_ROW = 2000
+# A window sized from a density is made this much larger, so that one usually suffices.
+WINDOW_MARGIN = 1.25
+# Words the planner expects fewer matches of than this many times the candidates
+# are ranked from the whole table in one statement (it reads just their rows).
+WHOLE_TABLE_BELOW = 3
 HEADLINE_OPTIONS = (f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=35, MinWords=15, "
                     "ShortWord=2")
 
@@ -77,9 +84,9 @@ class PostgresBackend:
         has_text = self.tsquery is not None or bool(plan.substrings)
         return plan.upper_date_bound or (plan.selective_filter and has_text)
 
-    def _ids(self, plan: Plan, sql: str, params: list) -> list[int]:
+    def _rows(self, plan: Plan, sql: str, params: list) -> list[tuple]:
         if not (plan.selective_filter and self._combine(plan)):
-            return [r[0] for r in run(sql, params)]
+            return run(sql, params)
         # Left to itself the planner walks the filter's partial index and reads
         # every row it names from the heap to test the text (33,000 pages for
         # `connection has:link` at 1M, 76 ms). Without plain index scans it
@@ -92,9 +99,12 @@ class PostgresBackend:
             cursor.execute("SET LOCAL enable_indexscan = off")
             try:
                 cursor.execute(sql, params)
-                return [r[0] for r in cursor.fetchall()]
+                return cursor.fetchall()
             finally:
                 cursor.execute("SELECT set_config('enable_indexscan', %s, true)", [before])
+
+    def _ids(self, plan: Plan, sql: str, params: list) -> list[int]:
+        return [r[0] for r in self._rows(plan, sql, params)]
 
     def _newest(self, plan: Plan, where: list[str], params: list, limit: int) -> list[int]:
         sql = (f"SELECT m.id FROM chat_message m WHERE {' AND '.join(where)} "
@@ -108,27 +118,44 @@ class PostgresBackend:
         `/var/log/nginx`: 101 and 16,719), so it fetches every match from all
         over the table and sorts them (49 ms for a page of `/var/log/nginx`,
         330 ms for the phrase's ranked candidates at 1M). Searching the newest
-        ids first, in windows growing 4x, bounds the read to the newest pages."""
+        ids first, window by window, bounds the read to the newest pages."""
         if plan.upper_date_bound:
             return False
         return any(t.kind in (TermKind.PHRASE, TermKind.SUBSTRING) and not t.negated
                    for t in plan.terms)
 
-    def _windowed(self, plan: Plan, upper: int, limit: int, per_row: int) -> list[int]:
-        """The newest `limit` matches with id <= upper, window by window."""
-        ids: list[int] = []
-        size = max(1, int(per_row * limit))
-        while upper > 0 and len(ids) < limit:
+    def _windowed(self, plan: Plan, upper: int, need: int, size: int, *,
+                  select: str = "m.id", select_params: tuple = ()) -> list[tuple]:
+        """`select` for the newest `need` matches with id <= upper, newest first,
+        looked for window by window: the first `size` ids, then (when that held
+        too few) a window sized from the density of matches seen so far, or
+        8x larger when none were, until `need` rows are found or ids run out.
+        Each window is one statement, a bitmap AND of the text index with the
+        primary key range when the planner finds that cheapest."""
+        rows: list[tuple] = []
+        top = upper
+        size = max(1, size)
+        while upper > 0 and len(rows) < need:
             lower = max(0, upper - size)
-            ids += self._newest(plan, [*plan.where, "m.id <= %s", "m.id > %s"],
-                                [*plan.params, upper, lower], limit - len(ids))
-            upper, size = lower, size * 4
-        return ids
+            sql = (f"SELECT {select} FROM chat_message m "
+                   f"WHERE {' AND '.join([*plan.where, 'm.id <= %s', 'm.id > %s'])} "
+                   f"ORDER BY {self._newest_first(plan)} LIMIT %s")
+            rows += self._rows(plan, sql, [*select_params, *plan.params, upper, lower,
+                                           need - len(rows)])
+            upper = lower
+            if rows:
+                size = int((need - len(rows)) * (top - upper) / len(rows) * WINDOW_MARGIN) + 1
+            else:
+                size *= 8
+        return rows
+
+    def _newest_ids(self, plan: Plan, upper: int, need: int, per_row: int) -> list[int]:
+        return [r[0] for r in self._windowed(plan, upper, need, per_row * need)]
 
     def recent_ids(self, plan: Plan, *, before_id: int | None, limit: int) -> list[int]:
         if self._misestimated(plan):
             upper = before_id - 1 if before_id is not None else _newest_id()
-            return self._windowed(plan, upper, limit, RECENT_WINDOW_PER_ROW)
+            return self._newest_ids(plan, upper, limit, RECENT_WINDOW_PER_ROW)
         where, params = list(plan.where), list(plan.params)
         if before_id is not None:
             where.append("m.id < %s")
@@ -137,31 +164,59 @@ class PostgresBackend:
 
     def ranked_ids(self, plan: Plan, *, max_id: int, offset: int, limit: int,
                    candidates: int) -> list[int]:
-        """Rank the newest `candidates` matches, for phrases found window by window.
+        """Rank the newest `candidates` matches with id <= max_id; return a slice.
 
-        The newest matches lie in the last pages of the table, but a phrase's
-        match count is badly underestimated (`"connection refused"`: 3,575
-        estimated, 50,210 real), so the planner fetches all of its matches
-        from all over the table and sorts them (330 ms at 1M). Looking first
-        only at the last RANK_WINDOW_PER_CANDIDATE x candidates ids bounds that
-        read to the newest pages (36 ms); only when the window holds too few
-        matches are older, growing windows searched, for the remainder. Words
-        are estimated well from their own statistics and take one statement."""
+        The newest matches lie in the last pages of the table, but left to
+        itself the planner reads them in one of two costly ways: walking the
+        id index backwards, testing every row, until `candidates` matches are
+        found (92,000 rows and 10,600 buffers for `staging`, a 2.3% word,
+        at 1M messages: 25-110 ms), or fetching every match from all over the
+        table and sorting them (a phrase, whose count it underestimates 15x:
+        330 ms). Instead the candidates are looked for in a window of the
+        newest ids just large enough to hold them, a bitmap AND of the text
+        index and the id range that reads only the matching rows (about 2,000
+        heap pages). The window comes from the planner's estimate for words,
+        which is close; phrases and substrings start from a fixed window.
+        Each window returns its rows' ranks, merged and sorted here."""
         if self.tsquery is None:
             # Nothing to rank by: the newest first, and the scan stops at the page.
             if self._misestimated(plan):
-                return self._windowed(plan, max_id, offset + limit,
-                                      RECENT_WINDOW_PER_ROW)[offset:]
+                return self._newest_ids(plan, max_id, offset + limit,
+                                        RECENT_WINDOW_PER_ROW)[offset:]
             where, params = [*plan.where, "m.id <= %s"], [*plan.params, max_id]
             return self._newest(plan, where, params, offset + limit)[offset:]
-        if not self._misestimated(plan):
+        if self._misestimated(plan):
+            size = RANK_WINDOW_PER_CANDIDATE * candidates
+        elif self._combine(plan):
+            # A date bound or a selective filter: the two indexes combined, as above.
             return self._ranked(plan, [*plan.where, "m.id <= %s"], [*plan.params, max_id],
                                 offset=offset, limit=limit, candidates=candidates)
-        ids = self._windowed(plan, max_id, candidates, RANK_WINDOW_PER_CANDIDATE)
-        if not ids:
-            return []
-        return self._ranked(plan, ["m.id = ANY(%s)"], [ids], offset=offset, limit=limit,
-                            candidates=candidates)
+        else:
+            size = self._window_for(plan, max_id, candidates)
+        rows = self._windowed(plan, max_id, candidates, size,
+                              select="m.id, ts_rank(m.search_tsv, %s::tsquery)",
+                              select_params=(self.tsquery,))
+        rows.sort(key=lambda r: (-r[1], -r[0]))
+        return [r[0] for r in rows[offset:offset + limit]]
+
+    def _window_for(self, plan: Plan, max_id: int, candidates: int) -> int:
+        """Ids to look through for `candidates` matches, from the planner's
+        estimate of all matches (ids are dense enough: the estimate over the
+        id span is the density). A word too rare to fill the candidates from
+        a part of the table gets the whole table, as one statement."""
+        estimate = self._estimate(plan, max_id)
+        if estimate <= candidates * WHOLE_TABLE_BELOW:
+            return max_id
+        return min(max_id, int(candidates * max_id / estimate * WINDOW_MARGIN) + 1)
+
+    @staticmethod
+    def _estimate(plan: Plan, max_id: int) -> float:
+        """The planner's estimate of the matches with id <= max_id (planning only)."""
+        sql = (f"EXPLAIN (FORMAT JSON) SELECT 1 FROM chat_message m "
+               f"WHERE {' AND '.join([*plan.where, 'm.id <= %s'])}")
+        (doc,), = run(sql, [*plan.params, max_id])
+        tree = json.loads(doc) if isinstance(doc, str) else doc
+        return float(tree[0]["Plan"]["Plan Rows"])
 
     def _ranked(self, plan: Plan, where: list[str], params: list, *, offset: int,
                 limit: int, candidates: int) -> list[int]:
