@@ -153,7 +153,10 @@ def test_word_window_from_the_estimate(make_user, make_room, monkeypatch):
     backend.prepare(plan)
     assert backend._estimate(plan, 10**6) >= 1  # the planner answered
     assert backend._window_for(plan, 10**6, 2000) == 10**6
-    monkeypatch.setattr(postgres.PostgresBackend, "_estimate", staticmethod(lambda p, m: 50_000))
-    assert backend._window_for(plan, 10**6, 2000) == 50_001  # 2,000 x 20 ids x 1.25
+    monkeypatch.setattr(postgres.PostgresBackend, "_estimate", staticmethod(lambda p, m: 25_000))
+    assert backend._window_for(plan, 10**6, 2000) == 100_001  # 2,000 x 40 ids x 1.25
     monkeypatch.setattr(postgres.PostgresBackend, "_estimate", staticmethod(lambda p, m: 1000))
+    assert backend._window_for(plan, 10**6, 2000) == 10**6
+    # So common that the backward walk is short: one statement over all ids.
+    monkeypatch.setattr(postgres.PostgresBackend, "_estimate", staticmethod(lambda p, m: 60_000))
     assert backend._window_for(plan, 10**6, 2000) == 10**6
