@@ -54,14 +54,37 @@ def test_negated_filter_is_not_selective(make_user, make_room):
     assert not plan.selective_filter
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")
-def test_filtered_search_leaves_planner_settings_alone(make_user, make_room, search):
-    """The filtered plan turns plain index scans off for one statement only, even
-    inside the caller's transaction (every test runs inside one)."""
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL planner settings")
+@pytest.mark.parametrize(("q", "sort"), [("deploy has:link", "recent"),
+                                         ("deploy has:link", "relevance"),
+                                         ("deploy", "relevance"), ('"deploy it"', "recent")])
+def test_search_statements_run_with_their_planner_settings(make_user, make_room, search,
+                                                           post, q, sort):
+    """Every search statement runs without parallel workers or JIT (and a filtered
+    one without plain index scans), for that statement only, even inside the
+    caller's transaction (every test runs inside one)."""
     me = make_user()
-    make_room(me)
-    search(me, "deploy has:link")
+    room = make_room(me)
+    post(me, room, "deploy it https://ci.example.com/1")
+    seen: list[tuple] = []
+
+    def watch(execute, sql, params, many, context):
+        if "FROM chat_message m" in sql and not sql.startswith("EXPLAIN"):
+            with connection.cursor() as cur:
+                cur.execute("SELECT current_setting('max_parallel_workers_per_gather'), "
+                            "current_setting('jit'), current_setting('enable_indexscan')")
+                seen.append(cur.fetchone())
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        search(me, q, sort=sort)
+    assert seen
+    filtered = "has:" in q
+    assert all(s[:2] == ("0", "off") and s[2] == ("off" if filtered else "on") for s in seen), seen
     with connection.cursor() as cur:
+        cur.execute("SELECT current_setting('max_parallel_workers_per_gather'), "
+                    "current_setting('jit'), current_setting('enable_indexscan')")
+        assert cur.fetchone() != ("0", "off", "off")
         cur.execute("SHOW enable_indexscan")
         assert cur.fetchone()[0] == "on"
 

@@ -151,12 +151,40 @@ def test_word_window_from_the_estimate(make_user, make_room, monkeypatch):
     backend = postgres.PostgresBackend()
     plan = planner.build(me, query.parse("deploy"))
     backend.prepare(plan)
-    assert backend._estimate(plan, 10**6) >= 1  # the planner answered
+    assert backend._estimate(plan, 0) >= 1  # the planner answered
     assert backend._window_for(plan, 10**6, 2000) == 10**6
-    monkeypatch.setattr(postgres.PostgresBackend, "_estimate", staticmethod(lambda p, m: 25_000))
+    monkeypatch.setattr(postgres.PostgresBackend, "_estimate", (lambda self, p, e: 25_000))
     assert backend._window_for(plan, 10**6, 2000) == 100_001  # 2,000 x 40 ids x 1.25
-    monkeypatch.setattr(postgres.PostgresBackend, "_estimate", staticmethod(lambda p, m: 1000))
+    monkeypatch.setattr(postgres.PostgresBackend, "_estimate", (lambda self, p, e: 1000))
     assert backend._window_for(plan, 10**6, 2000) == 10**6
     # So common that the backward walk is short: one statement over all ids.
-    monkeypatch.setattr(postgres.PostgresBackend, "_estimate", staticmethod(lambda p, m: 60_000))
+    monkeypatch.setattr(postgres.PostgresBackend, "_estimate", (lambda self, p, e: 60_000))
     assert backend._window_for(plan, 10**6, 2000) == 10**6
+
+
+def test_estimate_counts_the_searchers_rooms(make_user, make_room):
+    """The density is the text's estimate times the rooms' share of the
+    messages (each room's last seq), not the planner's guess for the room list."""
+    from chatserver.search import plan as planner
+    from chatserver.search import query
+
+    me = make_user("oncall")
+    ops, dev = make_room(me, "ops"), make_room(me, "dev")
+    for i in range(10):
+        actions.post_message(actor=me, room_id=ops.id, body=f"deploy {i}")
+    for i in range(30):
+        actions.post_message(actor=me, room_id=dev.id, body=f"chatter {i}")
+
+    def estimate(q: str) -> float:
+        backend = postgres.PostgresBackend()
+        plan = planner.build(me, query.parse(q))
+        backend.prepare(plan)
+        return backend._estimate(plan, 0)
+
+    ops.refresh_from_db()
+    dev.refresh_from_db()
+    share = ops.last_seq / (ops.last_seq + dev.last_seq)  # 10 or so of 40 or so
+    assert 0.2 < share < 0.3
+    assert planner.room_share([ops.id]) == pytest.approx(share)
+    assert planner.room_share([ops.id, dev.id]) == 1.0
+    assert estimate("deploy in:#ops") == pytest.approx(estimate("deploy") * share)

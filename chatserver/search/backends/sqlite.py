@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from ..plan import Plan, like_pattern
+from ..plan import Plan, like_pattern, room_share
 from ..query import Term, TermKind
 from ..schema import ROOM_COLUMN, room_token
 from . import MARK_END, MARK_START, run
@@ -46,21 +46,12 @@ def _body(expr: str) -> str:
     return f"{{body}} : ({expr})"
 
 
-def _room_share(room_ids: list[int]) -> float:
-    """The share of all messages posted in these rooms (each room's last seq counts them)."""
-    marks = ", ".join(["%s"] * len(room_ids))
-    (scope, total), = run(
-        f"SELECT COALESCE(SUM(CASE WHEN id IN ({marks}) THEN last_seq END), 0), "
-        f"COALESCE(SUM(last_seq), 0) FROM chat_room", room_ids)
-    return scope / total if total else 1.0
-
-
 def room_terms(plan: Plan) -> str | None:
     """`{room} : ("r4" OR "r9")` for a search in one room or a few small ones, else None."""
     rooms = plan.room_ids
     if not rooms or len(rooms) > ROOM_TOKENS_MAX_ROOMS:
         return None
-    if len(rooms) > 1 and _room_share(rooms) > ROOM_TOKENS_MAX_SHARE:
+    if len(rooms) > 1 and room_share(rooms) > ROOM_TOKENS_MAX_SHARE:
         return None
     tokens = " OR ".join(_quote(room_token(r)) for r in rooms)
     return f"{{{ROOM_COLUMN}}} : ({tokens})"
