@@ -120,7 +120,7 @@ def test_word_windows_change_nothing(make_user, make_room, search, monkeypatch, 
 
         def sized(self, plan, max_id, candidates):
             calls.append(max_id)
-            return max_id if window is None else window
+            return (max_id, True) if window is None else (window, True)
 
         monkeypatch.setattr(postgres.PostgresBackend, "_window_for", sized)
         with override_settings(CHAT={**_chat_settings(), "SEARCH_RANK_CANDIDATES": cap}):
@@ -152,14 +152,14 @@ def test_word_window_from_the_estimate(make_user, make_room, monkeypatch):
     plan = planner.build(me, query.parse("deploy"))
     backend.prepare(plan)
     assert backend._estimate(plan, 0) >= 1  # the planner answered
-    assert backend._window_for(plan, 10**6, 2000) == 10**6
+    assert backend._window_for(plan, 10**6, 2000) == (10**6, False)
     monkeypatch.setattr(postgres.PostgresBackend, "_estimate", (lambda self, p, e: 25_000))
-    assert backend._window_for(plan, 10**6, 2000) == 100_001  # 2,000 x 40 ids x 1.25
+    assert backend._window_for(plan, 10**6, 2000) == (100_001, True)  # 2,000 x 40 x 1.25
     monkeypatch.setattr(postgres.PostgresBackend, "_estimate", (lambda self, p, e: 1000))
-    assert backend._window_for(plan, 10**6, 2000) == 10**6
+    assert backend._window_for(plan, 10**6, 2000) == (10**6, False)
     # So common that the backward walk is short: one statement over all ids.
     monkeypatch.setattr(postgres.PostgresBackend, "_estimate", (lambda self, p, e: 60_000))
-    assert backend._window_for(plan, 10**6, 2000) == 10**6
+    assert backend._window_for(plan, 10**6, 2000) == (10**6, True)
 
 
 def test_estimate_counts_the_searchers_rooms(make_user, make_room):

@@ -19,8 +19,10 @@ _LT, _AMP = "\ue002", "\ue003"
 # 2,000 ids per result row for a newest-first page (42,000 for a page of 20).
 RANK_WINDOW_PER_CANDIDATE = 25
 RECENT_WINDOW_PER_ROW = 2000
-# A window sized from a density is made this much larger, so that one usually suffices.
+# A window sized from a density is made this much larger, so that one usually
+# suffices; a density is trusted from this many matches on.
 WINDOW_MARGIN = 1.25
+DENSITY_FROM = 20
 # Words the planner expects fewer matches of than this many times the candidates
 # are ranked from the whole table in one statement (it reads just their rows).
 WHOLE_TABLE_BELOW = 3
@@ -90,13 +92,15 @@ class PostgresBackend:
         has_text = self.tsquery is not None or bool(plan.substrings)
         return plan.upper_date_bound or (plan.selective_filter and has_text)
 
-    def _rows(self, plan: Plan, sql: str, params: list) -> list[tuple]:
+    def _rows(self, plan: Plan, sql: str, params: list, *, many: bool = True) -> list[tuple]:
         """Run a search statement with the planner settings searches need.
 
-        No parallel workers and no JIT: a search reads a few thousand rows at
-        most, and starting workers (a Gather Merge over the backward walk:
-        16 -> 28 ms for `connection` at 1M messages) or compiling costs more
-        than it saves, on a machine also serving sends. Text plus a selective
+        A statement that may read `many` rows (thousands: ranking candidates,
+        windows) runs without parallel workers or JIT: starting workers (a
+        Gather Merge over the backward walk: 16 -> 28 ms for `connection` at
+        1M messages) or compiling costs more than it saves, on a machine also
+        serving sends. A page of newest matches or a rare word's candidates
+        runs as it is (the settings cost 0.4 ms a statement). Text plus a selective
         filter also turns plain index scans off: left to itself the planner
         walks the filter's partial index and reads every row it names from
         the heap to test the text (33,000 pages for `connection has:link` at
@@ -105,9 +109,11 @@ class PostgresBackend:
 
         SET LOCAL lasts to the end of the outermost transaction, so when the
         caller already holds one (a bot, a test) the old values are put back."""
-        changes = dict(SEARCH_SETTINGS)
+        changes = dict(SEARCH_SETTINGS) if many else {}
         if plan.selective_filter and self._combine(plan):
-            changes["enable_indexscan"] = "off"
+            changes = {**SEARCH_SETTINGS, "enable_indexscan": "off"}
+        if not changes:
+            return run(sql, params)
         names = list(changes)
         nested = connection.in_atomic_block
         with transaction.atomic(), connection.cursor() as cursor:
@@ -122,13 +128,10 @@ class PostgresBackend:
                     restore = ", ".join(f"set_config('{n}', %s, true)" for n in names)
                     cursor.execute(f"SELECT {restore}", list(before))
 
-    def _ids(self, plan: Plan, sql: str, params: list) -> list[int]:
-        return [r[0] for r in self._rows(plan, sql, params)]
-
     def _newest(self, plan: Plan, where: list[str], params: list, limit: int) -> list[int]:
         sql = (f"SELECT m.id FROM chat_message m WHERE {' AND '.join(where)} "
                f"ORDER BY {self._newest_first(plan)} LIMIT %s")
-        return self._ids(plan, sql, [*params, limit])
+        return [r[0] for r in self._rows(plan, sql, [*params, limit], many=False)]
 
     @staticmethod
     def _misestimated(plan: Plan) -> bool:
@@ -144,11 +147,13 @@ class PostgresBackend:
                    for t in plan.terms)
 
     def _windowed(self, plan: Plan, upper: int, need: int, size: int, *,
-                  select: str = "m.id", select_params: tuple = ()) -> list[tuple]:
+                  select: str = "m.id", select_params: tuple = (),
+                  many: bool = True) -> list[tuple]:
         """`select` for the newest `need` matches with id <= upper, newest first,
         looked for window by window: the first `size` ids, then (when that held
         too few) a window sized from the density of matches seen so far, or
-        8x larger when none were, until `need` rows are found or ids run out.
+        8x larger while too few were seen to tell (`10.4.250.164`: 0, then 14
+        of 37 in 380,000 ids), until `need` rows are found or ids run out.
         Each window is one statement, a bitmap AND of the text index with the
         primary key range when the planner finds that cheapest."""
         rows: list[tuple] = []
@@ -160,16 +165,18 @@ class PostgresBackend:
                    f"WHERE {' AND '.join([*plan.where, 'm.id <= %s', 'm.id > %s'])} "
                    f"ORDER BY {self._newest_first(plan)} LIMIT %s")
             rows += self._rows(plan, sql, [*select_params, *plan.params, upper, lower,
-                                           need - len(rows)])
+                                           need - len(rows)], many=many)
             upper = lower
-            if rows:
+            if len(rows) >= DENSITY_FROM:
                 size = int((need - len(rows)) * (top - upper) / len(rows) * WINDOW_MARGIN) + 1
             else:
                 size *= 8
         return rows
 
     def _newest_ids(self, plan: Plan, upper: int, need: int, per_row: int) -> list[int]:
-        return [r[0] for r in self._windowed(plan, upper, need, per_row * need)]
+        """A page of newest matches, window by window: each window reads its
+        matches only up to the page, so it runs as it is (see _rows)."""
+        return [r[0] for r in self._windowed(plan, upper, need, per_row * need, many=False)]
 
     def recent_ids(self, plan: Plan, *, before_id: int | None, limit: int) -> list[int]:
         if self._misestimated(plan):
@@ -205,37 +212,41 @@ class PostgresBackend:
                                         RECENT_WINDOW_PER_ROW)[offset:]
             where, params = [*plan.where, "m.id <= %s"], [*plan.params, max_id]
             return self._newest(plan, where, params, offset + limit)[offset:]
+        many = True
         if self._misestimated(plan):
             size = RANK_WINDOW_PER_CANDIDATE * candidates
         elif self._combine(plan):
             size = max_id  # a date bound or a selective filter: the two indexes combined
         else:
-            size = self._window_for(plan, max_id, candidates)
+            size, many = self._window_for(plan, max_id, candidates)
         lower = max(0, max_id - size)
         found, page, held = self._ranked(plan, max_id, lower, offset=offset, limit=limit,
-                                         candidates=candidates)
+                                         candidates=candidates, many=many)
         if found >= candidates or lower == 0:
             return page
         # The window held too few: look further back, window by window (the
         # first sized by the density seen), and rank them all here.
         need = candidates - found
-        size = int(need * size / found * WINDOW_MARGIN) + 1 if found else size * 8
+        size = int(need * size / found * WINDOW_MARGIN) + 1 if found >= DENSITY_FROM else size * 8
         held += self._windowed(plan, lower, need, size,
                                select="m.id, ts_rank(m.search_tsv, %s::tsquery)",
                                select_params=(self.tsquery,))
         held.sort(key=lambda r: (-r[1], -r[0]))
         return [r[0] for r in held[offset:offset + limit]]
 
-    def _window_for(self, plan: Plan, max_id: int, candidates: int) -> int:
+    def _window_for(self, plan: Plan, max_id: int, candidates: int) -> tuple[int, bool]:
         """Ids to look through for `candidates` matches, at the estimated density
-        (ids are dense enough). A word too rare to fill the candidates from a
-        part of the table, or so common that the newest ids hold them close
-        together, gets the whole table, as one statement."""
+        (ids are dense enough), and whether that means many rows. A word too
+        rare to fill the candidates from a part of the table, or so common
+        that the newest ids hold them close together, gets the whole table,
+        as one statement."""
         whole_below = candidates * WHOLE_TABLE_BELOW
         estimate = self._estimate(plan, whole_below)
-        if estimate <= whole_below or estimate >= max_id * WALK_ABOVE_DENSITY:
-            return max_id
-        return min(max_id, int(candidates * max_id / estimate * WINDOW_MARGIN) + 1)
+        if estimate <= whole_below:
+            return max_id, False
+        if estimate >= max_id * WALK_ABOVE_DENSITY:
+            return max_id, True
+        return min(max_id, int(candidates * max_id / estimate * WINDOW_MARGIN) + 1), True
 
     def _estimate(self, plan: Plan, enough: float) -> float:
         """The matches in the searcher's rooms: the planner's estimate for the text
@@ -250,7 +261,7 @@ class PostgresBackend:
         return estimate * room_share(plan.room_ids) if estimate > enough else estimate
 
     def _ranked(self, plan: Plan, upper: int, lower: int, *, offset: int, limit: int,
-                candidates: int) -> tuple[int, list[int], list[tuple]]:
+                candidates: int, many: bool) -> tuple[int, list[int], list[tuple]]:
         """Rank the newest `candidates` matches with lower < id <= upper in one
         statement. Return how many there were, the page's ids, and, when they
         were fewer than `candidates`, every (id, rank) for ranking with more."""
@@ -265,7 +276,7 @@ class PostgresBackend:
                f"{short.format('c.id')}, {short.format('c.r')} FROM ({inner}) c")
         (found, page, ids, ranks), = self._rows(plan, sql, [
             offset + 1, offset + limit, candidates, candidates, self.tsquery, *params,
-            candidates])
+            candidates], many=many)
         return found, page or [], list(zip(ids or [], ranks or [], strict=True))
 
     def snippets(self, plan: Plan, ids: list[int]) -> dict[int, str]:
