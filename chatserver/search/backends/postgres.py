@@ -30,7 +30,7 @@ WHOLE_TABLE_BELOW = 3
 # the planner walks the newest ids, and the walk is short (50,000 rows for the
 # candidates at 4%; 18 ms for a 5% word at 1M messages, 25 ms through a window).
 WALK_ABOVE_DENSITY = 0.04
-# Planner settings for every search statement (see PostgresBackend._rows).
+# Planner settings for search statements that read many rows (see PostgresBackend._rows).
 SEARCH_SETTINGS = {"max_parallel_workers_per_gather": "0", "jit": "off"}
 HEADLINE_OPTIONS = (f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=35, MinWords=15, "
                     "ShortWord=2")
@@ -100,12 +100,12 @@ class PostgresBackend:
         Gather Merge over the backward walk: 16 -> 28 ms for `connection` at
         1M messages) or compiling costs more than it saves, on a machine also
         serving sends. A page of newest matches or a rare word's candidates
-        runs as it is (the settings cost 0.4 ms a statement). Text plus a selective
-        filter also turns plain index scans off: left to itself the planner
-        walks the filter's partial index and reads every row it names from
-        the heap to test the text (33,000 pages for `connection has:link` at
-        1M, 76 ms); without them it ANDs the two index bitmaps and reads only
-        the rows in both (27 ms).
+        runs as it is (the settings cost 0.4 ms a statement). Text plus a
+        selective filter also turns plain index scans off: left to itself the
+        planner walks the filter's partial index and reads every row it names
+        from the heap to test the text (33,000 pages for `connection has:link`
+        at 1M, 76 ms); without them it ANDs the two index bitmaps and reads
+        only the rows in both (27 ms).
 
         SET LOCAL lasts to the end of the outermost transaction, so when the
         caller already holds one (a bot, a test) the old values are put back."""
