@@ -147,13 +147,13 @@ class PostgresBackend:
                    for t in plan.terms)
 
     def _windowed(self, plan: Plan, upper: int, need: int, size: int, *,
-                  select: str = "m.id", select_params: tuple = (),
-                  many: bool = True) -> list[tuple]:
-        """`select` for the newest `need` matches with id <= upper, newest first,
-        looked for window by window: the first `size` ids, then (when that held
-        too few) a window sized from the density of matches seen so far, or
-        8x larger while too few were seen to tell (`10.4.250.164`: 0, then 14
-        of 37 in 380,000 ids), until `need` rows are found or ids run out.
+                  rank: bool = False, many: bool = True) -> list[tuple]:
+        """(id,), or with `rank` (id, rank), for the newest `need` matches with
+        id <= upper, newest first, looked for window by window: the first
+        `size` ids, then (when that held too few) a window sized from the
+        density of matches seen so far, or 8x larger while too few were seen
+        to tell (`10.4.250.164`: 0, then 14 of 37 in 380,000 ids), until
+        `need` rows are found or ids run out.
         Each window is one statement, a bitmap AND of the text index with the
         primary key range when the planner finds that cheapest."""
         rows: list[tuple] = []
@@ -161,11 +161,14 @@ class PostgresBackend:
         size = max(1, size)
         while upper > 0 and len(rows) < need:
             lower = max(0, upper - size)
-            sql = (f"SELECT {select} FROM chat_message m "
+            sql = (f"SELECT m.id{', m.search_tsv' if rank else ''} FROM chat_message m "
                    f"WHERE {' AND '.join([*plan.where, 'm.id <= %s', 'm.id > %s'])} "
                    f"ORDER BY {self._newest_first(plan)} LIMIT %s")
-            rows += self._rows(plan, sql, [*select_params, *plan.params, upper, lower,
-                                           need - len(rows)], many=many)
+            params = [*plan.params, upper, lower, need - len(rows)]
+            if rank:  # ranks for the rows found only, not for every row the scan read
+                sql = f"SELECT c.id, ts_rank(c.search_tsv, %s::tsquery) FROM ({sql}) c"
+                params = [self.tsquery, *params]
+            rows += self._rows(plan, sql, params, many=many)
             upper = lower
             if len(rows) >= DENSITY_FROM:
                 size = int((need - len(rows)) * (top - upper) / len(rows) * WINDOW_MARGIN) + 1
@@ -228,9 +231,7 @@ class PostgresBackend:
         # first sized by the density seen), and rank them all here.
         need = candidates - found
         size = int(need * size / found * WINDOW_MARGIN) + 1 if found >= DENSITY_FROM else size * 8
-        held += self._windowed(plan, lower, need, size,
-                               select="m.id, ts_rank(m.search_tsv, %s::tsquery)",
-                               select_params=(self.tsquery,))
+        held += self._windowed(plan, lower, need, size, rank=True)
         held.sort(key=lambda r: (-r[1], -r[0]))
         return [r[0] for r in held[offset:offset + limit]]
 
@@ -269,14 +270,18 @@ class PostgresBackend:
         if lower > 0:
             where.append("m.id > %s")
             params.append(lower)
-        inner = (f"SELECT m.id, ts_rank(m.search_tsv, %s::tsquery) AS r FROM chat_message m "
+        inner = (f"SELECT m.id, m.search_tsv FROM chat_message m "
                  f"WHERE {' AND '.join(where)} ORDER BY {self._newest_first(plan)} LIMIT %s")
-        short = "CASE WHEN count(*) < %s THEN array_agg({}) END"
+        # Ranks for the candidates only, not for every row the scan read.
+        ranked = f"SELECT c.id, ts_rank(c.search_tsv, %s::tsquery) AS r FROM ({inner}) c"
+        # Every (id, rank) only where older windows may follow (lower > 0).
+        held = ("CASE WHEN count(*) < %s THEN array_agg(c.id) END, "
+                "CASE WHEN count(*) < %s THEN array_agg(c.r) END" if lower > 0 else "NULL, NULL")
         sql = ("SELECT count(*), (array_agg(c.id ORDER BY c.r DESC, c.id DESC))[%s::int:%s::int], "
-               f"{short.format('c.id')}, {short.format('c.r')} FROM ({inner}) c")
+               f"{held} FROM ({ranked}) c")
         (found, page, ids, ranks), = self._rows(plan, sql, [
-            offset + 1, offset + limit, candidates, candidates, self.tsquery, *params,
-            candidates], many=many)
+            offset + 1, offset + limit, *([candidates] * 2 if lower > 0 else []), self.tsquery,
+            *params, candidates], many=many)
         return found, page or [], list(zip(ids or [], ranks or [], strict=True))
 
     def snippets(self, plan: Plan, ids: list[int]) -> dict[int, str]:
