@@ -160,6 +160,11 @@ def test_word_window_from_the_estimate(make_user, make_room, monkeypatch):
     # So common that the backward walk is short: one statement over all ids.
     monkeypatch.setattr(postgres.PostgresBackend, "_estimate", (lambda self, p, e: 60_000))
     assert backend._window_for(plan, 10**6, 2000) == (10**6, True)
+    # A prefix: its bitmap costs as much as the walk, so no window either.
+    monkeypatch.setattr(postgres.PostgresBackend, "_estimate", (lambda self, p, e: 25_000))
+    prefix = planner.build(me, query.parse("deplo*"))
+    backend.prepare(prefix)
+    assert backend._window_for(prefix, 10**6, 2000) == (10**6, True)
 
 
 def test_estimate_counts_the_searchers_rooms(make_user, make_room):
