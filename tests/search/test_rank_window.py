@@ -193,3 +193,8 @@ def test_estimate_counts_the_searchers_rooms(make_user, make_room):
     assert planner.room_share([ops.id]) == pytest.approx(share)
     assert planner.room_share([ops.id, dev.id]) == 1.0
     assert estimate("deploy in:#ops") == pytest.approx(estimate("deploy") * share)
+    # A phrase's first window grows by the same share for a search in few rooms.
+    scoped = planner.build(me, query.parse('"deploy 1" in:#ops'))
+    assert postgres.PostgresBackend._scoped_window(scoped, 1000, 1) == int(1000 / share)
+    wide = planner.build(me, query.parse('"deploy 1"'))
+    assert postgres.PostgresBackend._scoped_window(wide, 1000, 1) == 1000  # two rooms > 1
