@@ -155,8 +155,8 @@ def test_word_window_from_the_estimate(make_user, make_room, monkeypatch):
     assert backend._window_for(plan, 10**6, 2000) == (10**6, False)
     monkeypatch.setattr(postgres.PostgresBackend, "_estimate", (lambda self, p, e: 25_000))
     assert backend._window_for(plan, 10**6, 2000) == (100_001, True)  # 2,000 x 40 x 1.25
-    monkeypatch.setattr(postgres.PostgresBackend, "_estimate", (lambda self, p, e: 1000))
-    assert backend._window_for(plan, 10**6, 2000) == (10**6, False)
+    monkeypatch.setattr(postgres.PostgresBackend, "_estimate", (lambda self, p, e: 9000))
+    assert backend._window_for(plan, 10**6, 2000) == (10**6, False)  # 28% of the ids
     # So common that the backward walk is short: one statement over all ids.
     monkeypatch.setattr(postgres.PostgresBackend, "_estimate", (lambda self, p, e: 60_000))
     assert backend._window_for(plan, 10**6, 2000) == (10**6, True)
