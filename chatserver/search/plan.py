@@ -152,6 +152,25 @@ def build(user: User, parsed: ParsedQuery) -> Plan:
     return plan
 
 
+def room_share(room_ids: list[int]) -> float:
+    """The share of all messages that were posted in these rooms (a room's last
+    seq counts its messages), for sizing plans: exact enough, and a few hundred
+    rows to read, where the planner's own guess for `room_id IN (...)` comes
+    from a sample (a list of all 200 rooms was estimated to hold 62% of them)."""
+    if not room_ids:
+        return 0.0
+    params: list = [room_ids]
+    cond = "id = ANY(%s)"  # one array parameter: binding 200 placeholders costs more
+    if connection.vendor != "postgresql":
+        cond, params = f"id IN ({_placeholders(room_ids)})", list(room_ids)
+    sql = ("SELECT COALESCE(SUM(CASE WHEN " + cond + " THEN last_seq END), 0), "  # noqa: S608
+           "COALESCE(SUM(last_seq), 0) FROM chat_room")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        scope, total = cursor.fetchone()
+    return min(1.0, float(scope) / float(total)) if total else 1.0
+
+
 def like_pattern(text: str) -> str:
     """A LIKE pattern matching text anywhere, with \\ as the escape character."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -54,16 +54,52 @@ def test_negated_filter_is_not_selective(make_user, make_room):
     assert not plan.selective_filter
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")
-def test_filtered_search_leaves_planner_settings_alone(make_user, make_room, search):
-    """The filtered plan turns plain index scans off for one statement only, even
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL planner settings")
+@pytest.mark.parametrize(("q", "sort", "common", "expected"), [
+    ("deploy has:link", "recent", False, ("0", "off", "off")),
+    ("deploy has:link", "relevance", False, ("0", "off", "off")),
+    ('"deploy it"', "relevance", False, ("0", "off", "on")),  # the ranked windows
+    ('"deploy it"', "recent", False, None),  # windows of a page: as they are
+    ("deploy", "relevance", True, ("0", "off", "on")),  # a common word's window
+    ("deploy", "relevance", False, None),  # a rare word: as it is
+    ("deploy", "recent", False, None),  # a page of newest matches: as it is
+])
+def test_search_statements_run_with_their_planner_settings(make_user, make_room, search, post,
+                                                           monkeypatch, q, sort, common,
+                                                           expected):
+    """Statements that may read many rows run without parallel workers or JIT (and
+    a filtered one without plain index scans), for that statement only, even
     inside the caller's transaction (every test runs inside one)."""
+    from chatserver.search.backends import postgres
+
     me = make_user()
-    make_room(me)
-    search(me, "deploy has:link")
+    room = make_room(me)
+    post(me, room, "deploy it https://ci.example.com/1")
+    if common:  # as if the planner expected many matches: a window of 3 ids
+        monkeypatch.setattr(postgres.PostgresBackend, "_window_for",
+                            lambda self, plan, max_id, candidates: (3, True))
+    names = "current_setting('max_parallel_workers_per_gather'), current_setting('jit'), " \
+            "current_setting('enable_indexscan')"
     with connection.cursor() as cur:
-        cur.execute("SHOW enable_indexscan")
-        assert cur.fetchone()[0] == "on"
+        cur.execute(f"SELECT {names}")
+        defaults = cur.fetchone()
+    seen: list[tuple] = []
+
+    def watch(execute, sql, params, many, context):
+        if "FROM chat_message m" in sql and not sql.startswith("EXPLAIN"):
+            with connection.cursor() as cur:
+                cur.execute(f"SELECT {names}")
+                seen.append(cur.fetchone())
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        search(me, q, sort=sort)
+    assert seen
+    assert set(seen) == {expected or defaults}
+    assert defaults != ("0", "off", "off")
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT {names}")
+        assert cur.fetchone() == defaults
 
 
 def test_filtered_relevance_ranks_the_filtered_matches(make_user, make_room, bodies):

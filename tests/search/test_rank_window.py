@@ -88,3 +88,113 @@ def test_recent_windows_change_nothing(make_user, make_room, search, monkeypatch
     assert len(whole) >= 2
     for per_row in (0.5, 1, 2):  # windows of 1-4 ids, growing 4x
         assert pages(per_row) == whole
+
+
+WORD_LINES = [
+    "deploy failed on db",
+    "deploy deploy deploy again",
+    "chatter",
+    "deploy",
+    "nothing here",
+    "we deployed the api, deploy done",
+    "more chatter",
+    "deploy to staging, then deploy to prod",
+    "deployment notes",
+    "unrelated",
+]
+
+
+@pytest.mark.parametrize("cap", [100, 4])
+def test_word_windows_change_nothing(make_user, make_room, search, monkeypatch, cap):
+    """Words are ranked from a window of the newest ids sized by the planner's
+    estimate; a window too small (the estimate too high) is followed by older
+    windows sized from the matches seen, and every split gives the same page."""
+    me = make_user("oncall")
+    room = make_room(me, "ops")
+    for line in WORD_LINES:
+        actions.post_message(actor=me, room_id=room.id, body=line)
+    calls: list[int] = []
+
+    def run(window: int | None) -> list[str]:
+        original = postgres.PostgresBackend._window_for
+
+        def sized(self, plan, max_id, candidates):
+            calls.append(max_id)
+            return (max_id, True) if window is None else (window, True)
+
+        monkeypatch.setattr(postgres.PostgresBackend, "_window_for", sized)
+        with override_settings(CHAT={**_chat_settings(), "SEARCH_RANK_CANDIDATES": cap}):
+            page = search(me, "deploy", sort="relevance", limit=10)
+        monkeypatch.setattr(postgres.PostgresBackend, "_window_for", original)
+        return [r["message"]["body"] for r in page["results"]]
+
+    whole = run(None)
+    matches = [ln for ln in WORD_LINES if "deploy" in ln]
+    assert set(whole) == set(matches[-cap:])
+    assert whole[0] == "deploy deploy deploy again" if cap > 4 else whole[0] != matches[-1]
+    for window in (1, 2, 3, 5):
+        assert run(window) == whole
+    assert calls  # the sizing was asked each time
+
+
+def test_word_window_from_the_estimate(make_user, make_room, monkeypatch):
+    """The window holds about `candidates` matches at the planner's estimated
+    density, never more than the whole table; a word expected to be rare gets
+    the whole table at once."""
+    from chatserver.search import plan as planner
+    from chatserver.search import query
+
+    me = make_user("oncall")
+    room = make_room(me, "ops")
+    for line in WORD_LINES:
+        actions.post_message(actor=me, room_id=room.id, body=line)
+    backend = postgres.PostgresBackend()
+    plan = planner.build(me, query.parse("deploy"))
+    backend.prepare(plan)
+    assert backend._estimate(plan, 0) >= 1  # the planner answered
+    assert backend._window_for(plan, 10**6, 2000) == (10**6, False)
+    monkeypatch.setattr(postgres.PostgresBackend, "_estimate", (lambda self, p, e: 25_000))
+    assert backend._window_for(plan, 10**6, 2000) == (100_001, True)  # 2,000 x 40 x 1.25
+    monkeypatch.setattr(postgres.PostgresBackend, "_estimate", (lambda self, p, e: 9000))
+    assert backend._window_for(plan, 10**6, 2000) == (10**6, False)  # 28% of the ids
+    # So common that the backward walk is short: one statement over all ids.
+    monkeypatch.setattr(postgres.PostgresBackend, "_estimate", (lambda self, p, e: 60_000))
+    assert backend._window_for(plan, 10**6, 2000) == (10**6, True)
+    # A prefix: its bitmap costs as much as the walk, so no window either.
+    monkeypatch.setattr(postgres.PostgresBackend, "_estimate", (lambda self, p, e: 25_000))
+    prefix = planner.build(me, query.parse("deplo*"))
+    backend.prepare(prefix)
+    assert backend._window_for(prefix, 10**6, 2000) == (10**6, True)
+
+
+def test_estimate_counts_the_searchers_rooms(make_user, make_room):
+    """The density is the text's estimate times the rooms' share of the
+    messages (each room's last seq), not the planner's guess for the room list."""
+    from chatserver.search import plan as planner
+    from chatserver.search import query
+
+    me = make_user("oncall")
+    ops, dev = make_room(me, "ops"), make_room(me, "dev")
+    for i in range(10):
+        actions.post_message(actor=me, room_id=ops.id, body=f"deploy {i}")
+    for i in range(30):
+        actions.post_message(actor=me, room_id=dev.id, body=f"chatter {i}")
+
+    def estimate(q: str) -> float:
+        backend = postgres.PostgresBackend()
+        plan = planner.build(me, query.parse(q))
+        backend.prepare(plan)
+        return backend._estimate(plan, 0)
+
+    ops.refresh_from_db()
+    dev.refresh_from_db()
+    share = ops.last_seq / (ops.last_seq + dev.last_seq)  # 10 or so of 40 or so
+    assert 0.2 < share < 0.3
+    assert planner.room_share([ops.id]) == pytest.approx(share)
+    assert planner.room_share([ops.id, dev.id]) == 1.0
+    assert estimate("deploy in:#ops") == pytest.approx(estimate("deploy") * share)
+    # A phrase's first window grows by the same share for a search in few rooms.
+    scoped = planner.build(me, query.parse('"deploy 1" in:#ops'))
+    assert postgres.PostgresBackend._scoped_window(scoped, 1000, 1) == int(1000 / share)
+    wide = planner.build(me, query.parse('"deploy 1"'))
+    assert postgres.PostgresBackend._scoped_window(wide, 1000, 1) == 1000  # two rooms > 1
