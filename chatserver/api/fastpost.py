@@ -35,7 +35,7 @@ from rest_framework.renderers import JSONRenderer
 from chatserver.chat.errors import TooLarge
 from chatserver.chat.ids import MAX_ID
 from chatserver.realtime.writer import TokenPost, TokenRefused, post_queue
-from chatserver.siteadmin.security import CSP
+from chatserver.siteadmin.security import COOP, CSP
 
 from .errors import error_body, known_error
 from .parsers import parse_json_object
@@ -168,7 +168,7 @@ def _security_headers(secure: bool) -> list[tuple[bytes, bytes]]:
     SecurityHeadersMiddleware add to a JSON answer with the settings in force."""
     out = [(b"x-frame-options", settings.X_FRAME_OPTIONS.encode()),
            (b"content-security-policy", CSP.encode()),
-           (b"cross-origin-opener-policy", b"same-origin")]
+           (b"cross-origin-opener-policy", COOP.encode())]
     if settings.SECURE_CONTENT_TYPE_NOSNIFF:
         out.append((b"x-content-type-options", b"nosniff"))
     if settings.SECURE_REFERRER_POLICY:

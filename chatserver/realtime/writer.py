@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -143,7 +144,10 @@ def _write_batch(posts: list[Post]) -> list[actions.PostResult | ChatError | Tok
     for i, result in zip(where, actions.post_messages(requests) if requests else [],
                          strict=True):
         out[i] = result
-    return [r for r in out if r is not None]
+    # Every slot is filled (refused, or answered by post_messages in order): one
+    # answer per post, in the batch's order, is what _write pairs with the waiters.
+    assert all(r is not None for r in out)
+    return cast(list[actions.PostResult | ChatError | TokenRefused], out)
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:

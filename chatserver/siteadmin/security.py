@@ -24,6 +24,7 @@ CSP = "; ".join([
 DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
     "style-src 'self'", "style-src 'self' 'unsafe-inline'")
 LOOSE_PATHS = ("/api/v1/docs/", "/django-admin/")
+COOP = "same-origin"  # Cross-Origin-Opener-Policy (also set by api/fastpost.py)
 
 
 class SecurityHeadersMiddleware:
@@ -35,5 +36,5 @@ class SecurityHeadersMiddleware:
         if "Content-Security-Policy" not in response:
             loose = request.path.startswith(LOOSE_PATHS)
             response["Content-Security-Policy"] = DOCS_CSP if loose else CSP
-        response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        response.setdefault("Cross-Origin-Opener-Policy", COOP)
         return response
