@@ -201,6 +201,10 @@ def measure_first_load(browser, base_url: str, seed: dict[str, Any],
           .filter(r => r.initiatorType === 'script' || r.initiatorType === 'link')
           .reduce((s, r) => s + (r.transferSize || 0), 0),
         long_tasks_ms: window.__longTasks.slice(),
+        // The waterfall: what was fetched when, from navigation start.
+        requests: performance.getEntriesByType('resource').map(r => [
+          r.name.replace(location.origin, ''), Math.round(r.startTime),
+          Math.round(r.responseEnd)]),
       };
     }""")
     marks = nav.pop("marks")

@@ -53,6 +53,33 @@ def access_room(user, room_id: int) -> RoomAccess:
     return RoomAccess(room, None)
 
 
+@dataclass(frozen=True)
+class ReadableRooms:
+    """What access_room allows, for every room at once: the rooms the user may
+    read, the ones they are a member of, and every room there was."""
+
+    rooms: frozenset[int] = frozenset()
+    joined: frozenset[int] = frozenset()
+    existing: frozenset[int] = frozenset()
+
+
+def readable_rooms(user) -> ReadableRooms:
+    """access_room's rule over all rooms in one statement (search filters by it
+    before anything is ranked)."""
+    if not user.is_active:
+        return ReadableRooms()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT r.id, r.visibility = %s, x.id IS NOT NULL FROM chat_room r "
+                       "LEFT JOIN chat_membership x ON x.room_id = r.id AND x.user_id = %s",
+                       [Visibility.PUBLIC, user.id])
+        rows = cursor.fetchall()
+    browse = can_browse_public(user)
+    return ReadableRooms(
+        rooms=frozenset(r for r, public, member in rows if member or (public and browse)),
+        joined=frozenset(r for r, _, member in rows if member),
+        existing=frozenset(r for r, _, _ in rows))
+
+
 def access_rooms_to_post(pairs: list[tuple[object, int]]) -> list[RoomAccess | ChatError]:
     """access_room + check_post for many (user, room_id) pairs, one query for the
     common case (members posting); answers in the order asked."""

@@ -130,8 +130,10 @@ def _anchor_seq(room_id: int, message_id: int, name: str) -> int:
 
 def room_messages(user, room_id: int, *, limit: str | None = None, before: str | None = None,
                   after: str | None = None, around: str | None = None) -> dict[str, Any]:
-    """A page of top-level messages, oldest first, with cursors (message ids) both ways."""
-    access.access_room(user, room_id)
+    """A page of top-level messages, oldest first, with cursors (message ids) both ways,
+    and the room's last seq read before the page: every event up to it is in the
+    page (or outside its range), later ones come on the socket's resume."""
+    room = access.access_room(user, room_id).room
     n = _int_param(limit, "limit") or 50
     n = max(1, min(n, MAX_PAGE))
     b, a, c = (_int_param(before, "before"), _int_param(after, "after"),
@@ -166,6 +168,7 @@ def room_messages(user, room_id: int, *, limit: str | None = None, before: str |
         "results": messages_with_reactions(page),
         "prev": page[0].id if page and has_prev else None,
         "next": page[-1].id if page and has_next else None,
+        "last_seq": room.last_seq,
     }
 
 

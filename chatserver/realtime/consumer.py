@@ -81,6 +81,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     user: Any = None
     conn: Connection | None = None
+    # Set once the close is sent: a frame answered after it (a pong in flight
+    # when the auth timer fired) would make the server raise.
+    closing = False
 
     async def connect(self) -> None:
         headers = dict(self.scope.get("headers") or [])
@@ -137,6 +140,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
         """Channels' version, without group bookkeeping (there are no groups) and
         without its close_old_connections() thread hop (12% of a reconnect storm)."""
+        self.closing = True
         await self.disconnect(message.get("code", 1000))
         raise StopConsumer()
 
@@ -212,10 +216,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
             log.exception("frame %s failed", kind)
             await self.error("server_error", "The server failed to handle this frame.", ref=ref)
 
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        await super().close(code=code, reason=reason)
+
     async def put(self, data: dict[str, Any]) -> None:
         if self.conn is not None:
             self.conn.put(dumps(data))
-        else:
+        elif not self.closing:
             await self.send(text_data=dumps(data))
 
     async def error(self, code: str, message: str, *, ref: Any = None, fields: Any = None,

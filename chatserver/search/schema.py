@@ -17,6 +17,10 @@ tokenizer: case-insensitive substrings of three characters or more).
 a `room` column read through the view `search_fts_content`), so a search in a
 few rooms is an FTS5 intersection of the words with the rooms' tokens.
 
+Both: `search_out_of_time` lists the messages whose created_at is more than an
+hour from when they were written (imports, backfills), by trigger, so that a
+before:/on: search can start under an id ceiling (plan.id_ceiling).
+
 The text search configuration comes from settings.CHAT["SEARCH_CONFIG"] when
 the index is built; after changing it run `manage.py search_reindex`.
 """
@@ -56,6 +60,99 @@ def install_filter_indexes(cursor) -> None:
 def uninstall_filter_indexes(cursor) -> None:
     for key in FILTER_PREDICATES:
         cursor.execute(f"DROP INDEX IF EXISTS {filter_index_name(key)}")
+
+
+# --- Out-of-time messages (both engines) -------------------------------------------
+#
+# A before:/on: search wants the newest matches written before a date. Ids follow
+# the time messages were written, so "written before X" is nearly "id below some
+# ceiling", which lets the search start just under it instead of combining the
+# text index with every created_at before X (`staging before:`: 178,000 index
+# entries). Imports, backfills and wrong clocks break that link, so every
+# message whose created_at is more than OUT_OF_TIME_SLACK away from the time it
+# was written (at insert or when created_at changes) is listed in
+# search_out_of_time; plan.id_ceiling reads the ceiling from the rest and adds
+# the listed ones. The listing is by trigger, so every write path is covered.
+
+OUT_OF_TIME = "search_out_of_time"
+OUT_OF_TIME_SLACK_HOURS = 1
+
+
+def _out_of_time_pg(cursor) -> None:
+    cursor.execute(f"CREATE TABLE IF NOT EXISTS {OUT_OF_TIME} (message_id bigint PRIMARY KEY, "
+                   "created_at timestamptz NOT NULL)")
+    cursor.execute(f"CREATE INDEX IF NOT EXISTS {OUT_OF_TIME}_created_at "
+                   f"ON {OUT_OF_TIME} (created_at)")
+    cursor.execute(
+        f"CREATE OR REPLACE FUNCTION {OUT_OF_TIME}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN INSERT INTO {OUT_OF_TIME} VALUES (NEW.id, NEW.created_at) "
+        "ON CONFLICT (message_id) DO UPDATE SET created_at = EXCLUDED.created_at; "
+        "RETURN NULL; END $$"
+    )
+    slack = f"interval '{OUT_OF_TIME_SLACK_HOURS} hour'"
+    cursor.execute(f"DROP TRIGGER IF EXISTS {OUT_OF_TIME} ON chat_message")
+    cursor.execute(
+        f"CREATE TRIGGER {OUT_OF_TIME} AFTER INSERT OR UPDATE OF created_at ON chat_message "
+        f"FOR EACH ROW WHEN (NEW.created_at < now() - {slack} OR NEW.created_at > now() + {slack}) "
+        f"EXECUTE FUNCTION {OUT_OF_TIME}()"
+    )
+    _list_out_of_time(cursor, f"now() + {slack}", f"max_before - {slack}")
+
+
+def _out_of_time_sqlite(cursor) -> None:
+    cursor.execute(f"CREATE TABLE IF NOT EXISTS {OUT_OF_TIME} (message_id integer PRIMARY KEY, "
+                   "created_at datetime NOT NULL)")
+    cursor.execute(f"CREATE INDEX IF NOT EXISTS {OUT_OF_TIME}_created_at "
+                   f"ON {OUT_OF_TIME} (created_at)")
+    # Django keeps datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC) text here.
+    hours = OUT_OF_TIME_SLACK_HOURS
+
+    def at(base: str, sign: str) -> str:
+        return f"strftime('%Y-%m-%d %H:%M:%f', {base}, '{sign}{hours} hour')"
+
+    when = f"new.created_at < {at(repr('now'), '-')} OR new.created_at > {at(repr('now'), '+')}"
+    for suffix, event in (("ai", "INSERT"), ("au", "UPDATE OF created_at")):
+        cursor.execute(
+            f"CREATE TRIGGER IF NOT EXISTS {OUT_OF_TIME}_{suffix} AFTER {event} ON chat_message "
+            f"WHEN {when} BEGIN INSERT OR REPLACE INTO {OUT_OF_TIME} "
+            "VALUES (new.id, new.created_at); END"
+        )
+    # before:/on: find the ceiling through created_at (PostgreSQL: pg_install).
+    cursor.execute(
+        "CREATE INDEX IF NOT EXISTS search_message_created_at ON chat_message (created_at)"
+    )
+    _list_out_of_time(cursor, at("'now'", "+"), at("max_before", "-"))
+
+
+def _list_out_of_time(cursor, future: str, late: str) -> None:
+    """List the messages already out of time: written after a message of a later
+    created_at by more than the slack (or dated in the future). A message
+    written on time is never more than the slack older than one written
+    before it, so these are exactly the ones that break the id order."""
+    cursor.execute(
+        f"INSERT INTO {OUT_OF_TIME} (message_id, created_at) "
+        "SELECT id, created_at FROM (SELECT id, created_at, max(created_at) OVER "
+        "(ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS max_before "
+        f"FROM chat_message WHERE created_at <= {future}) m "
+        f"WHERE created_at < {late} "
+        f"UNION ALL SELECT id, created_at FROM chat_message WHERE created_at > {future} "
+        "ON CONFLICT (message_id) DO NOTHING"
+    )
+
+
+def install_out_of_time(cursor, vendor: str) -> None:
+    (_out_of_time_pg if vendor == "postgresql" else _out_of_time_sqlite)(cursor)
+
+
+def uninstall_out_of_time(cursor, vendor: str) -> None:
+    if vendor == "postgresql":
+        cursor.execute(f"DROP TRIGGER IF EXISTS {OUT_OF_TIME} ON chat_message")
+        cursor.execute(f"DROP FUNCTION IF EXISTS {OUT_OF_TIME}()")
+    else:
+        for suffix in ("ai", "au"):
+            cursor.execute(f"DROP TRIGGER IF EXISTS {OUT_OF_TIME}_{suffix}")
+        cursor.execute("DROP INDEX IF EXISTS search_message_created_at")
+    cursor.execute(f"DROP TABLE IF EXISTS {OUT_OF_TIME}")
 
 
 def config_name() -> str:
@@ -105,6 +202,7 @@ def pg_install(cursor, config: str) -> None:
         "CREATE INDEX IF NOT EXISTS search_message_created_at ON chat_message (created_at)"
     )
     install_filter_indexes(cursor)
+    install_out_of_time(cursor, "postgresql")
 
 
 def pg_set_config(cursor, config: str) -> None:
@@ -134,6 +232,7 @@ def pg_uninstall(cursor) -> None:
     cursor.execute("DROP INDEX IF EXISTS search_message_room_id")
     cursor.execute("DROP INDEX IF EXISTS search_message_created_at")
     uninstall_filter_indexes(cursor)
+    uninstall_out_of_time(cursor, "postgresql")
     cursor.execute("ALTER TABLE chat_message DROP COLUMN IF EXISTS search_tsv")
 
 
@@ -228,6 +327,7 @@ def sqlite_install(cursor, config: str) -> None:
         "CREATE INDEX IF NOT EXISTS search_message_room_id ON chat_message (room_id, id)"
     )
     install_filter_indexes(cursor)
+    install_out_of_time(cursor, "sqlite")
 
 
 def _sqlite_drop_table(cursor, table: str) -> None:
@@ -255,6 +355,7 @@ def sqlite_uninstall(cursor) -> None:
         _sqlite_drop_table(cursor, table)
     cursor.execute("DROP INDEX IF EXISTS search_message_room_id")
     uninstall_filter_indexes(cursor)
+    uninstall_out_of_time(cursor, "sqlite")
 
 
 def install(connection) -> None:

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db.models.expressions import RawSQL
 
 from chatserver.chat.errors import InvalidInput
-from chatserver.chat.models import Membership, Message
+from chatserver.chat.models import Message
 from chatserver.chat.payloads import messages_with_reactions
 
 from . import backends, highlight, query
@@ -93,7 +94,9 @@ def search_messages(user, q: object, *, sort: str | None = "relevance",
         ids = ids[:n]
         nxt = _encode({"s": sort, "b": ids[-1]}) if more else None
     else:
-        max_id = _int(state, "m") if state else _newest_id()
+        max_id = _int(state, "m") if state else backend.newest_id()
+        if plan.id_ceiling is not None:
+            max_id = min(max_id, plan.id_ceiling)
         offset = _int(state, "o") if state else 0
         cap = settings.CHAT["SEARCH_RANK_CANDIDATES"]
         if offset >= cap:
@@ -106,20 +109,23 @@ def search_messages(user, q: object, *, sort: str | None = "relevance",
     return SearchPage(_results(user, plan, backend, ids), nxt, plan.hints)
 
 
-def _newest_id() -> int:
-    newest = Message.objects.order_by("-id").values_list("id", flat=True).first()
-    return newest or 0
+# What a result reads of its message, author (payloads.user_brief) and room.
+MESSAGE_FIELDS = [f.name for f in Message._meta.concrete_fields]
+RELATED_FIELDS = ("author__username", "author__display_name", "author__is_bot",
+                  "room__name", "room__visibility", "room__archived")
 
 
 def _results(user, plan: planner.Plan, backend, ids: list[int]) -> list[dict[str, Any]]:
     if not ids:
         return []
-    by_id = {m.id: m for m in Message.objects.filter(id__in=ids, deleted=False)
-             .select_related("author", "room")}
+    found = (Message.objects.filter(id__in=ids, deleted=False).select_related("author", "room")
+             .only(*MESSAGE_FIELDS, *RELATED_FIELDS))
+    snippet = backend.snippet_sql(plan)
+    if snippet is not None:
+        # The backend's own SQL; every value in it is a parameter.
+        found = found.annotate(raw_snippet=RawSQL(*snippet))  # noqa: S611
+    by_id = {m.id: m for m in found}
     messages = [by_id[i] for i in ids if i in by_id]
-    joined = set(Membership.objects.filter(user_id=user.id, room_id__in={
-        m.room_id for m in messages}).values_list("room_id", flat=True))
-    snippets = backend.snippets(plan, [m.id for m in messages])
     out = []
     for msg, data in zip(messages, messages_with_reactions(messages), strict=True):
         room = msg.room
@@ -127,8 +133,9 @@ def _results(user, plan: planner.Plan, backend, ids: list[int]) -> list[dict[str
         out.append({
             "message": data,
             "room": {"id": room.id, "name": room.name, "visibility": room.visibility,
-                     "archived": room.archived, "joined": room.id in joined},
-            "highlight": highlight.render(msg.body, snippets.get(msg.id), plan.substrings),
+                     "archived": room.archived, "joined": room.id in plan.joined},
+            "highlight": highlight.render(msg.body, getattr(msg, "raw_snippet", None),
+                                          plan.substrings),
             "link": f"/api/v1/rooms/{room.id}/messages?around={anchor}",
         })
     return out

@@ -186,6 +186,22 @@ def test_history_newest_page(pair, client_for, history):
     assert page(c, room, limit=10) == ([f"m{i}" for i in range(10)], None, None)
 
 
+def test_history_page_says_which_seq_it_is_whole_up_to(pair, client_for, history):
+    """last_seq is the room's seq as read with the page (a reply and a deletion
+    came after m9's message.new here): resuming from it loses nothing."""
+    from chatserver.chat.models import Room
+
+    room, ids = history
+    c = client_for(pair[1])
+    body = c.get(f"{API}/rooms/{room.id}/messages", {"limit": 3}).json()
+    room.refresh_from_db()
+    assert body["last_seq"] == room.last_seq
+    assert body["last_seq"] >= body["results"][-1]["seq"]
+    c.post(f"{API}/messages/{ids[9]}/reactions", {"emoji": "tada"}, content_type="application/json")
+    later = c.get(f"{API}/rooms/{room.id}/messages", {"before": ids[9], "limit": 3}).json()
+    assert later["last_seq"] == Room.objects.get(id=room.id).last_seq == body["last_seq"] + 1
+
+
 def test_history_before(pair, client_for, history):
     room, ids = history
     c = client_for(pair[1])

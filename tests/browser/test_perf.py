@@ -16,40 +16,41 @@ MESSAGES = 10_000
 SCROLL = 2000
 
 
+def _smooth(scroll: dict) -> bool:
+    # Without virtualization every frame of the scroll is long; allow a stray
+    # GC or scheduler pause on a busy machine.
+    return scroll["frames_over_200ms"] <= 2 and scroll["frame_ms_p95"] < 50
+
+
 def test_big_room_opens_fast_and_scrolls_smoothly(live, browser, console):
     seed = seed_big_room(MESSAGES)
 
     # One load to warm the server process (imports, connections), then the best of
-    # up to three measured ones: on a CI box shared with other jobs a single load
-    # can stall behind someone else's CPU burst, which says nothing about the client.
+    # up to three measured ones: on a CI box shared with other jobs (or a VM whose
+    # host takes 10-15% of its CPU) a single load or scroll can stall behind
+    # someone else's CPU burst, which says nothing about the client.
     warm = measure_first_load(browser, live.url, seed, on_page=lambda p: console.watch(p, "warm"))
     warm.pop("page").context.close()
     for attempt in range(3):
         load = measure_first_load(browser, live.url, seed,
                                   on_page=lambda p, n=attempt: console.watch(p, f"reader{n}"))
-        slowest = max(load["room_list_ms"], load["interactive_ms"], load["newest_message_ms"])
-        if slowest < 1000 or attempt == 2:
+        page = load.pop("page")
+        try:
+            slowest = max(load["room_list_ms"], load["interactive_ms"], load["newest_message_ms"])
+            scroll = measure_scroll(page, seed, target=SCROLL, max_ms=90_000)
+        finally:
+            page.context.close()
+        print(f"attempt {attempt}: first load: {load}; scroll: {scroll}")
+        if slowest < 1000 and _smooth(scroll):
             break
-        load.pop("page").context.close()
-    page = load.pop("page")
-    try:
-        print("first load:", load)
-        assert load["room_list_ms"] < 1000, load
-        assert load["interactive_ms"] < 1000, load
-        assert load["newest_message_ms"] < 1000, load
-
-        scroll = measure_scroll(page, seed, target=SCROLL, max_ms=90_000)
-        print("scroll:", scroll)
-        assert scroll["scrolled_messages"] >= SCROLL, scroll
-        # Without virtualization every frame of the scroll is long; allow a stray
-        # GC or scheduler pause on a busy machine.
-        assert scroll["frames_over_200ms"] <= 2, scroll
-        assert scroll["frame_ms_p95"] < 50, scroll
-        # Virtualized: a few dozen rows in the DOM however far the list went.
-        assert scroll["message_rows_max"] < 100, scroll
-        assert scroll["dom_nodes_max"] < scroll["dom_nodes_before"] + 1500, scroll
-    finally:
-        page.context.close()
+    assert load["room_list_ms"] < 1000, load
+    assert load["interactive_ms"] < 1000, load
+    assert load["newest_message_ms"] < 1000, load
+    assert scroll["scrolled_messages"] >= SCROLL, scroll
+    assert _smooth(scroll), scroll
+    # Virtualized: a few dozen rows in the DOM however far the list went.
+    assert scroll["message_rows_max"] < 100, scroll
+    assert scroll["dom_nodes_max"] < scroll["dom_nodes_before"] + 1500, scroll
     console.assert_clean()
 
 

@@ -199,3 +199,24 @@ async def test_deactivation_on_one_process_closes_sockets_on_another(live, start
     await _deactivate(live, admin, bob)
     assert await wait_closed(on_other, timeout=5) == 4401
     assert await wait_closed(on_live, timeout=5) == 4401
+
+
+async def test_nothing_is_sent_after_the_close():
+    """A frame answered after the server closed the socket (a ping in flight when
+    the auth timer fired) is dropped: the ASGI server refuses a send after a
+    close. A second close is not sent either."""
+    from chatserver.realtime.consumer import ChatConsumer
+
+    sent: list[dict] = []
+
+    async def base_send(message):
+        sent.append(message)
+
+    consumer = ChatConsumer()
+    consumer.base_send = base_send
+    await consumer.put({"type": "pong"})
+    await consumer.close(code=4401)
+    await consumer.put({"type": "pong"})
+    await consumer.error("rate_limited", "Too many frames.")
+    await consumer.close(code=4401)
+    assert [m["type"] for m in sent] == ["websocket.send", "websocket.close"]

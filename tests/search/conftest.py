@@ -31,3 +31,13 @@ def bodies(search):
         return [r["message"]["body"] for r in search(user, q, **params)["results"]]
 
     return run
+
+
+@pytest.fixture
+def me(make_user):
+    return make_user("oncall")
+
+
+@pytest.fixture
+def room(me, make_room):  # noqa: F811 (the fixture imported above)
+    return make_room(me, "ops")

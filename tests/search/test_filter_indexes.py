@@ -54,52 +54,76 @@ def test_negated_filter_is_not_selective(make_user, make_room):
     assert not plan.selective_filter
 
 
+MANY = {"max_parallel_workers_per_gather": "0", "jit": "off"}
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL planner settings")
 @pytest.mark.parametrize(("q", "sort", "common", "expected"), [
-    ("deploy has:link", "recent", False, ("0", "off", "off")),
-    ("deploy has:link", "relevance", False, ("0", "off", "off")),
-    ('"deploy it"', "relevance", False, ("0", "off", "on")),  # the ranked windows
-    ('"deploy it"', "recent", False, None),  # windows of a page: as they are
-    ("deploy", "relevance", True, ("0", "off", "on")),  # a common word's window
-    ("deploy", "relevance", False, None),  # a rare word: as it is
-    ("deploy", "recent", False, None),  # a page of newest matches: as it is
+    ("deploy has:link", "recent", False, {**MANY, "enable_indexscan": "off"}),
+    ("deploy has:link", "relevance", False, {**MANY, "enable_indexscan": "off"}),
+    ('"deploy it"', "relevance", False, MANY),  # the ranked windows
+    # A page's walk over the newest two ids (see below), then the rest through
+    # the indexes.
+    ('"deploy it"', "recent", False,
+     ({"enable_bitmapscan": "off"}, {**MANY, "enable_indexscan": "off"})),
+    ("deploy", "relevance", True, MANY),  # a common word's window
+    ("deploy", "relevance", False, {}),  # a rare word: as it is
+    ("deploy", "recent", False, {}),  # a page of newest matches: as it is
 ])
 def test_search_statements_run_with_their_planner_settings(make_user, make_room, search, post,
                                                            monkeypatch, q, sort, common,
                                                            expected):
     """Statements that may read many rows run without parallel workers or JIT (and
-    a filtered one without plain index scans), for that statement only, even
-    inside the caller's transaction (every test runs inside one)."""
+    a filtered one without plain index scans), a page's walk without bitmap
+    scans, for that statement only, even inside the caller's transaction
+    (every test runs inside one)."""
     from chatserver.search.backends import postgres
 
     me = make_user()
     room = make_room(me)
     post(me, room, "deploy it https://ci.example.com/1")
+    post(me, room, "chatter")
+    post(me, room, "more chatter")
+    monkeypatch.setattr(postgres, "RECENT_WALK_PER_ROW", 0.1)  # 2 ids for a page of 21
     if common:  # as if the planner expected many matches: a window of 3 ids
         monkeypatch.setattr(postgres.PostgresBackend, "_window_for",
                             lambda self, plan, max_id, candidates: (3, True))
-    names = "current_setting('max_parallel_workers_per_gather'), current_setting('jit'), " \
-            "current_setting('enable_indexscan')"
+    keys = [*MANY, "enable_indexscan", "enable_bitmapscan"]
+    names = ", ".join(f"current_setting('{k}')" for k in keys)
     with connection.cursor() as cur:
         cur.execute(f"SELECT {names}")
-        defaults = cur.fetchone()
-    seen: list[tuple] = []
+        defaults = dict(zip(keys, cur.fetchone(), strict=True))
+    seen: list[dict] = []
 
     def watch(execute, sql, params, many, context):
+        """The settings the statement runs with: its own first part (which sets
+        them) and last part (which puts them back) around a look at them."""
         if "FROM chat_message m" in sql and not sql.startswith("EXPLAIN"):
+            parts = sql.split("; ")
             with connection.cursor() as cur:
-                cur.execute(f"SELECT {names}")
-                seen.append(cur.fetchone())
+                if len(parts) == 1:
+                    cur.execute(f"SELECT {names}")
+                else:
+                    cur.execute(f"{parts[0]}; SELECT {names}; {parts[-1]}",
+                                params[:parts[0].count("%s")])
+                    cur.nextset()
+                seen.append(dict(zip(keys, cur.fetchone(), strict=True)))
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(watch):
         search(me, q, sort=sort)
     assert seen
-    assert set(seen) == {expected or defaults}
-    assert defaults != ("0", "off", "off")
+    changed = [{k: v for k, v in s.items() if v != defaults[k]} for s in seen]
+    if isinstance(expected, tuple):  # one statement after the other
+        assert changed == list(expected), changed
+    else:
+        assert all(c == expected for c in changed), changed
+    # Each forced setting differs from the server's own, so each change shows.
+    forced = {**MANY, "enable_indexscan": "off", "enable_bitmapscan": "off"}
+    assert all(defaults[k] != v for k, v in forced.items())
     with connection.cursor() as cur:
         cur.execute(f"SELECT {names}")
-        assert cur.fetchone() == defaults
+        assert dict(zip(keys, cur.fetchone(), strict=True)) == defaults
 
 
 def test_filtered_relevance_ranks_the_filtered_matches(make_user, make_room, bodies):

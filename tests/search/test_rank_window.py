@@ -64,15 +64,33 @@ def _chat_settings() -> dict:
     return dict(settings.CHAT)
 
 
-@pytest.mark.parametrize("q", ['"connection refused"', "api-7f9c"])
-def test_recent_windows_change_nothing(make_user, make_room, search, monkeypatch, q):
-    """Newest-first pages of phrases and substrings, window by window, cursor included."""
+@pytest.mark.parametrize("q", ['"connection refused"', "api-7f9c", "API-7F9C", '"api-7f9c is"'])
+@pytest.mark.parametrize("scoped", [False, True])
+def test_recent_walks_change_nothing(make_user, make_room, search, monkeypatch, q, scoped):
+    """Newest-first pages of phrases and substrings: a walk over the newest ids,
+    then windows sized from what it found (or all the rest), cursor included;
+    however the ids split, the pages are the same."""
     me = make_user("oncall")
     room = make_room(me, "ops")
+    other = make_room(me, "dev")
     _post_all(me, room)
+    for line in LINES[:4]:  # the other room's messages take up ids in between
+        actions.post_message(actor=me, room_id=other.id, body=line)
+    _post_all(me, room)
+    if scoped:
+        q = f"{q} in:#ops"
+    steps: list[str] = []
+    original = postgres.PostgresBackend._rows
 
-    def pages(per_row: float) -> list[str]:
-        monkeypatch.setattr(postgres, "RECENT_WINDOW_PER_ROW", per_row)
+    def rows(self, plan, sql, params, **kw):
+        steps.append("walk" if kw.get("force") == {"enable_bitmapscan": "off"} else "window")
+        return original(self, plan, sql, params, **kw)
+
+    monkeypatch.setattr(postgres.PostgresBackend, "_rows", rows)
+
+    def pages(per_row: float, trust: int = 5) -> list[str]:
+        monkeypatch.setattr(postgres, "RECENT_WALK_PER_ROW", per_row)
+        monkeypatch.setattr(postgres, "WALK_TRUST", trust)
         out, cursor = [], None
         while True:
             params = {"sort": "recent", "limit": 2, **({"cursor": cursor} if cursor else {})}
@@ -82,12 +100,18 @@ def test_recent_windows_change_nothing(make_user, make_room, search, monkeypatch
                 return out
             cursor = page["next"]
 
-    whole = pages(10**9)
-    needle = q.strip('"').lower()
-    assert whole == [ln for ln in reversed(LINES) if needle in ln.lower()]
+    whole = pages(10**9)  # the walk covers every id
+    assert set(steps) == {"walk"}
+    needle = q.removesuffix(" in:#ops").strip('"').lower()
+    lines = [ln for ln in reversed(LINES) if needle in ln.lower()]
+    expected = lines + ([] if scoped else [ln for ln in reversed(LINES[:4])
+                                           if needle in ln.lower()]) + lines
+    assert whole == expected
     assert len(whole) >= 2
-    for per_row in (0.5, 1, 2):  # windows of 1-4 ids, growing 4x
-        assert pages(per_row) == whole
+    for per_row, trust in ((0.3, 1), (0.5, 1), (1, 1), (0.5, 5), (2, 1)):
+        steps.clear()
+        assert pages(per_row, trust) == whole, (per_row, trust)
+        assert "window" in steps
 
 
 WORD_LINES = [
@@ -137,6 +161,42 @@ def test_word_windows_change_nothing(make_user, make_room, search, monkeypatch, 
     assert calls  # the sizing was asked each time
 
 
+@pytest.mark.parametrize("trust", [5, 1])
+def test_word_page_windows_change_nothing(make_user, make_room, search, monkeypatch, trust):
+    """A newest-first page of a word looks in a window of the newest ids first,
+    then in windows sized from the density it saw (`trust` matches or more),
+    or at the rest in one statement; every window size gives the same pages,
+    cursor included."""
+    monkeypatch.setattr(postgres, "WALK_TRUST", trust)
+    me = make_user("oncall")
+    room = make_room(me, "ops")
+    for line in WORD_LINES * 2:
+        actions.post_message(actor=me, room_id=room.id, body=line)
+    sizes: list[int] = []
+
+    def pages(window: int | None) -> list[str]:
+        def sized(self, plan, top, need):
+            sizes.append(top if window is None else window)
+            return sizes[-1]
+
+        monkeypatch.setattr(postgres.PostgresBackend, "_page_window", sized)
+        out, cursor = [], None
+        while True:
+            params = {"sort": "recent", "limit": 3, **({"cursor": cursor} if cursor else {})}
+            page = search(me, "deploy", **params)
+            out += [r["message"]["body"] for r in page["results"]]
+            if not page["next"]:
+                return out
+            cursor = page["next"]
+
+    whole = pages(None)
+    assert whole == [ln for ln in reversed(WORD_LINES * 2) if "deploy" in ln]
+    for window in (1, 2, 4, 7):
+        sizes.clear()
+        assert pages(window) == whole, window
+        assert sizes
+
+
 def test_word_window_from_the_estimate(make_user, make_room, monkeypatch):
     """The window holds about `candidates` matches at the planner's estimated
     density, never more than the whole table; a word expected to be rare gets
@@ -167,7 +227,7 @@ def test_word_window_from_the_estimate(make_user, make_room, monkeypatch):
     assert backend._window_for(prefix, 10**6, 2000) == (10**6, True)
 
 
-def test_estimate_counts_the_searchers_rooms(make_user, make_room):
+def test_estimate_counts_the_searchers_rooms(make_user, make_room, monkeypatch):
     """The density is the text's estimate times the rooms' share of the
     messages (each room's last seq), not the planner's guess for the room list."""
     from chatserver.search import plan as planner
@@ -190,11 +250,41 @@ def test_estimate_counts_the_searchers_rooms(make_user, make_room):
     dev.refresh_from_db()
     share = ops.last_seq / (ops.last_seq + dev.last_seq)  # 10 or so of 40 or so
     assert 0.2 < share < 0.3
-    assert planner.room_share([ops.id]) == pytest.approx(share)
-    assert planner.room_share([ops.id, dev.id]) == 1.0
+    assert planner.room_share(planner.build(me, query.parse("x in:#ops"))) == \
+        pytest.approx(share)
+    assert planner.room_share(planner.Plan(terms=[], room_ids=[ops.id, dev.id])) == 1.0
+    assert planner.build(me, query.parse("x")).all_rooms
     assert estimate("deploy in:#ops") == pytest.approx(estimate("deploy") * share)
     # A phrase's first window grows by the same share for a search in few rooms.
+    monkeypatch.setattr(postgres, "RANK_SCOPED_ROOMS", 1)
     scoped = planner.build(me, query.parse('"deploy 1" in:#ops'))
-    assert postgres.PostgresBackend._scoped_window(scoped, 1000, 1) == int(1000 / share)
+    assert postgres.PostgresBackend._scoped_window(scoped, 1000) == int(1000 / share)
     wide = planner.build(me, query.parse('"deploy 1"'))
-    assert postgres.PostgresBackend._scoped_window(wide, 1000, 1) == 1000  # two rooms > 1
+    assert postgres.PostgresBackend._scoped_window(wide, 1000) == 1000  # two rooms > 1
+
+
+def test_common_word_page_in_some_rooms_walks_them(make_user, make_room, search, monkeypatch):
+    """A page of a word in 1% of the messages or more, in some of the rooms, is
+    read walking those rooms' newest messages (no bitmap of the word's long
+    posting list); in every room the planner's own walk serves it as is."""
+    me = make_user("oncall")
+    ops, dev = make_room(me, "ops"), make_room(me, "dev")
+    for line in WORD_LINES:
+        actions.post_message(actor=me, room_id=ops.id, body=line)
+        actions.post_message(actor=me, room_id=dev.id, body=f"dev {line}")
+    monkeypatch.setattr(postgres.PostgresBackend, "_text_rows", lambda self: 10.0**9)
+    forced: list[dict | None] = []
+    original = postgres.PostgresBackend._rows
+
+    def rows(self, plan, sql, params, **kw):
+        forced.append(kw.get("force"))
+        return original(self, plan, sql, params, **kw)
+
+    monkeypatch.setattr(postgres.PostgresBackend, "_rows", rows)
+    page = search(me, "deploy in:#ops", sort="recent")
+    assert [r["message"]["body"] for r in page["results"]] == \
+        [ln for ln in reversed(WORD_LINES) if "deploy" in ln]
+    assert forced == [{"enable_bitmapscan": "off"}]
+    forced.clear()
+    search(me, "deploy", sort="recent")
+    assert forced == [None]

@@ -7,17 +7,6 @@ import pytest
 from chatserver.chat import actions
 from tests.conftest import requires_postgres
 
-
-@pytest.fixture
-def me(make_user):
-    return make_user("oncall")
-
-
-@pytest.fixture
-def room(me, make_room):
-    return make_room(me, "ops")
-
-
 OPS_LINES = [
     "pod api-7f9c crashed",
     "connection refused from 10.2.3.4 port 5432",
@@ -26,6 +15,7 @@ OPS_LINES = [
     "host 10.2.3.45 is fine",
     "api-7f9cd8 is a different pod",
     "unrelated chatter about api and 7f9c",
+    "Überlauf-42 im Puffer",
 ]
 
 
@@ -37,7 +27,13 @@ OPS_LINES = [
     ("CONN_RESET", {"client saw ERR_CONN_RESET twice"}),
     ("/var/log/nginx", {"tail /var/log/nginx/error.log for details"}),
     ("nginx/error.log", {"tail /var/log/nginx/error.log for details"}),
+    ("API-7F9C", {"pod api-7f9c crashed", "api-7f9cd8 is a different pod"}),
+    ("Err_Conn_Reset", {"client saw ERR_CONN_RESET twice"}),
     ("-api-7f9c 7f9c", {"unrelated chatter about api and 7f9c"}),
+    ("-API-7F9C 7f9c", {"unrelated chatter about api and 7f9c"}),
+    ("überlauf-42", {"Überlauf-42 im Puffer"}),
+    ("ÜBERLAUF-42", {"Überlauf-42 im Puffer"}),
+    ("2-9f7c", set()),
     ('"refused from 10.2.3.4"', {"connection refused from 10.2.3.4 port 5432"}),
 ])
 def test_ops_tokens_found_as_typed(me, room, post, bodies, q, expected):
@@ -160,3 +156,44 @@ def test_stop_words_alone_find_nothing_and_say_why(me, room, post, search):
     post(me, room, "the rollout")
     assert [r["message"]["body"] for r in search(me, "the rollout")["results"]] == [
         "the rollout"]
+
+
+@pytest.mark.parametrize(("text", "grams"), [
+    # Distinctive trigrams (a digit, or j/q/x/z) first, every other one first.
+    ("edge-02b2.prod.internal", ["02b", "2b2"]),
+    ("10.4.250.164", ["250", "164"]),
+    ("api-7f9c", ["7f9", "f9c"]),
+    ("/var/log/nginx", ["inx", "var"]),  # one distinctive: a common one makes a pair
+    ("ERR_CONN_RESET", None),  # nothing distinctive: the whole text goes to the index
+    ("a-b", None),  # no trigram at all
+])
+def test_index_trigrams(text, grams):
+    """PostgreSQL finds a substring's rows through a few of its trigrams (the
+    whole text is then checked on each row): pg_trgm's unpadded trigrams of
+    the text's letter and digit runs."""
+    from chatserver.search.backends.postgres import index_trigrams
+
+    assert index_trigrams(text) == grams
+
+
+def test_statements_do_not_grow_with_the_page(me, room, post, search,
+                                              django_assert_max_num_queries):
+    """A page reads its messages, authors, rooms, snippets and reactions in a
+    fixed number of statements (no field left to load row by row)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(q: str) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            page = search(me, q, sort="recent")
+        assert page["results"]
+        return len(ctx.captured_queries)
+
+    post(me, room, "solo deploy")
+    count("solo")  # the first request also reads what the client caches
+    one = count("solo")
+    for i in range(20):
+        post(me, room, f"many deploy {i}")
+    assert count("many") == one
+    with django_assert_max_num_queries(one):
+        search(me, "deploy", sort="recent")

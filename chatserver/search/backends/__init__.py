@@ -21,6 +21,9 @@ class Backend(Protocol):
     def matches_nothing(self) -> bool:
         """True when the text terms can match nothing (say, only stop words)."""
 
+    def newest_id(self) -> int:
+        """The newest message id: where a ranked search's pages start."""
+
     def recent_ids(self, plan: Plan, *, before_id: int | None, limit: int) -> list[int]:
         """Matching message ids, newest first."""
 
@@ -28,8 +31,10 @@ class Backend(Protocol):
                    candidates: int) -> list[int]:
         """Rank the newest `candidates` matches with id <= max_id; return a slice."""
 
-    def snippets(self, plan: Plan, ids: list[int]) -> dict[int, str]:
-        """Raw snippets with MARK_START/MARK_END around matched words, for the page only."""
+    def snippet_sql(self, plan: Plan) -> tuple[str, list] | None:
+        """An SQL expression over the "chat_message" row for its raw snippet, with
+        MARK_START/MARK_END around matched words; None without words to mark.
+        It is read with the page's messages, so only the page pays for it."""
 
 
 def for_connection() -> Backend:
@@ -40,6 +45,16 @@ def for_connection() -> Backend:
     from .sqlite import SqliteBackend
 
     return SqliteBackend()
+
+
+# The newest message id, as an expression (PostgreSQL reads it with the query's
+# normalized text).
+NEWEST_ID = "(SELECT COALESCE(MAX(id), 0) FROM chat_message)"
+
+
+def newest_id() -> int:
+    (newest,), = run(f"SELECT {NEWEST_ID}", [])
+    return int(newest)
 
 
 def run(sql: str, params: list) -> list[tuple]:

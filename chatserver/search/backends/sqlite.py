@@ -15,7 +15,7 @@ import json
 from ..plan import Plan, like_pattern, room_share
 from ..query import Term, TermKind
 from ..schema import ROOM_COLUMN, room_token
-from . import MARK_END, MARK_START, run
+from . import MARK_END, MARK_START, newest_id, run
 
 # Room tokens join the words' MATCH for a search in one room, or in a few rooms
 # holding a small share of all messages. One room's token list is intersected
@@ -51,7 +51,7 @@ def room_terms(plan: Plan) -> str | None:
     rooms = plan.room_ids
     if not rooms or len(rooms) > ROOM_TOKENS_MAX_ROOMS:
         return None
-    if len(rooms) > 1 and room_share(rooms) > ROOM_TOKENS_MAX_SHARE:
+    if len(rooms) > 1 and room_share(plan) > ROOM_TOKENS_MAX_SHARE:
         return None
     tokens = " OR ".join(_quote(room_token(r)) for r in rooms)
     return f"{{{ROOM_COLUMN}}} : ({tokens})"
@@ -61,6 +61,9 @@ class SqliteBackend:
     def __init__(self) -> None:
         self.driver: tuple[str, str] | None = None  # (table, match expression)
         self.fts_positive: str | None = None
+
+    def newest_id(self) -> int:
+        return newest_id()
 
     def prepare(self, plan: Plan) -> None:
         groups: dict[str, tuple[list[str], list[str]]] = {
@@ -125,6 +128,9 @@ class SqliteBackend:
         text_drives = not plan.selective_filter
         key = "f.rowid" if self.driver and text_drives else "m.id"
         extra, extra_params = ([f"{key} < %s"], [before_id]) if before_id is not None else ([], [])
+        if plan.id_ceiling is not None:  # before:/on: (see plan.id_ceiling)
+            extra.append(f"{key} <= %s")
+            extra_params.append(plan.id_ceiling)
         source, params, key = self._from(plan, extra, extra_params, text_drives=text_drives)
         sql = f"SELECT {key} FROM {source} ORDER BY {key} DESC LIMIT %s"
         return [r[0] for r in run(sql, [*params, limit])]
@@ -173,10 +179,9 @@ class SqliteBackend:
         return [r[0] for r in run(sql, [expr, min(ids), max(ids), json.dumps(ids), limit,
                                         offset])]
 
-    def snippets(self, plan: Plan, ids: list[int]) -> dict[int, str]:
-        if self.fts_positive is None or not ids:
-            return {}
-        marks = ", ".join(["%s"] * len(ids))
-        sql = (f"SELECT rowid, snippet(search_fts, 0, %s, %s, '…', 24) FROM search_fts "
-               f"WHERE search_fts MATCH %s AND rowid IN ({marks})")
-        return dict(run(sql, [MARK_START, MARK_END, self.fts_positive, *ids]))
+    def snippet_sql(self, plan: Plan) -> tuple[str, list] | None:
+        if self.fts_positive is None:
+            return None
+        return ("(SELECT snippet(search_fts, 0, %s, %s, '…', 24) FROM search_fts "
+                'WHERE search_fts MATCH %s AND search_fts.rowid = "chat_message"."id")',
+                [MARK_START, MARK_END, self.fts_positive])

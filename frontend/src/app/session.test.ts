@@ -349,3 +349,56 @@ describe('pageMore', () => {
     expect(pageMore({ results: [] } as unknown as Parameters<typeof pageMore>[0])).toBeUndefined();
   });
 });
+
+describe('ChatSession first page of a room', () => {
+  beforeEach(() => FakeSocket.reset());
+
+  function session(api: ReturnType<typeof fakeApi>) {
+    return new ChatSession({
+      store: createStore(),
+      api: api as unknown as Api,
+      socketUrl: 'ws://test/ws/',
+      createSocket: createFakeSocket,
+    });
+  }
+
+  it('asks for the room list without waiting for the profile', async () => {
+    const api = fakeApi([makeRoom({ id: ROOM, last_seq: 7 })]);
+    let answerMe: (u: typeof ME) => void = () => undefined;
+    api.me.mockReturnValueOnce(new Promise((resolve) => (answerMe = resolve)));
+    const s = session(api);
+    const booted = s.boot();
+    expect(api.rooms).toHaveBeenCalledTimes(1);
+    answerMe(ME);
+    expect(await booted).toBe(true);
+    expect(s.state.rooms[ROOM]?.last_seq).toBe(7);
+  });
+
+  it('reads the newest page again when it was read before what the room list saw', async () => {
+    // The page (prefetched at boot, say) was read at seq 6, the room list at 7:
+    // resume starts after 7, so message 7 would never come.
+    const api = fakeApi([makeRoom({ id: ROOM, last_seq: 7 })]);
+    api.messages
+      .mockResolvedValueOnce({ results: [makeMessage({ id: 60, seq: 6 })], next: null, last_seq: 6 } as never)
+      .mockResolvedValueOnce({
+        results: [makeMessage({ id: 60, seq: 6 }), makeMessage({ id: 70, seq: 7 })],
+        next: null,
+        last_seq: 7,
+      } as never);
+    const s = session(api);
+    await s.boot();
+    await s.openRoom(ROOM);
+    expect(api.messages).toHaveBeenCalledTimes(2);
+    expect(s.state.timelines[ROOM]?.ids).toEqual([60, 70]);
+  });
+
+  it('takes a page that is whole up to what the room list saw', async () => {
+    const api = fakeApi([makeRoom({ id: ROOM, last_seq: 7 })]);
+    api.messages.mockResolvedValueOnce({ results: [makeMessage({ id: 60, seq: 6 })], next: null, last_seq: 8 } as never);
+    const s = session(api);
+    await s.boot();
+    await s.openRoom(ROOM);
+    expect(api.messages).toHaveBeenCalledTimes(1);
+    expect(s.state.timelines[ROOM]?.ids).toEqual([60]);
+  });
+});

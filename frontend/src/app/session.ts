@@ -16,7 +16,9 @@ import type { Store } from '../state/store';
 import type { BotInfo, Message, Page, Room, ServerFrame, User } from '../types';
 import { browserStorage, createOutbox, type Outbox } from './outbox';
 
-export const PAGE_SIZE = 50;
+import { PAGE_SIZE } from './paging';
+
+export { PAGE_SIZE };
 /** Send a typing frame at most this often while typing. */
 export const TYPING_EVERY_MS = 3000;
 /** Save the read position at most this often per room. */
@@ -120,6 +122,9 @@ export class ChatSession {
       this.store.dispatch({ type: 'session/ended' });
       return false;
     }
+    // The room list does not wait for the profile (one round trip less).
+    const rooms = this.api.rooms();
+    rooms.catch(() => undefined); // read below once signed in; a 401 is the profile's to tell
     let me: User & { user_seq?: number };
     try {
       me = await this.api.me();
@@ -130,7 +135,7 @@ export class ChatSession {
       }
       throw e;
     }
-    await this.start(me);
+    await this.start(me, rooms);
     return true;
   }
 
@@ -152,8 +157,8 @@ export class ChatSession {
     }
   }
 
-  private async start(me: User & { user_seq?: number }): Promise<void> {
-    const rooms = await this.api.rooms();
+  private async start(me: User & { user_seq?: number }, roomList?: ReturnType<Api['rooms']>): Promise<void> {
+    const rooms = await (roomList ?? this.api.rooms());
     this.store.dispatch({ type: 'session/started', me, rooms: rooms.results, userSeq: me.user_seq ?? null });
     this.unsubscribe?.();
     this.restorePending(me.id);
@@ -458,7 +463,13 @@ export class ChatSession {
     if (this.loading.has(key)) return;
     this.loading.add(key);
     try {
-      const page = await this.api.messages(roomId, { limit: PAGE_SIZE, ...query });
+      let page = await this.api.messages(roomId, { limit: PAGE_SIZE, ...query });
+      if (mode === 'latest' && (page.last_seq ?? Infinity) < (this.state.seqs[roomId]?.last ?? 0)) {
+        // Read before events this client already took as seen (the room list
+        // it got at the same time, or the socket): what came between would be
+        // missing for good, so read the page again.
+        page = await this.api.messages(roomId, { limit: PAGE_SIZE, ...query });
+      }
       this.store.dispatch({
         type: 'timeline/loaded',
         roomId,

@@ -4,6 +4,10 @@
  * the X-CSRFToken header.
  */
 import type { BotInfo, Message, Page, Room, SearchPage, SearchSort, User } from '../types';
+import { readCookie } from './cookies';
+import { takePrefetched } from './prefetch';
+
+export { readCookie };
 
 export class ApiError extends Error {
   constructor(
@@ -23,15 +27,10 @@ export interface ApiOptions {
   base?: string;
   /** Where the CSRF token cookie is read from (document.cookie in the browser). */
   cookies?: () => string;
+  /** Answers started before the app ran, by URL (net/prefetch.ts's by default). */
+  prefetched?: (url: string) => Promise<Response> | undefined;
 }
 
-export function readCookie(cookies: string, name: string): string | null {
-  for (const part of cookies.split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === name) return decodeURIComponent(v.join('='));
-  }
-  return null;
-}
 
 export interface HistoryQuery {
   limit?: number;
@@ -49,6 +48,7 @@ export function createApi(options: ApiOptions = {}) {
   const doFetch = options.fetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args));
   const base = options.base ?? '/api/v1';
   const cookies = options.cookies ?? (() => (typeof document === 'undefined' ? '' : document.cookie));
+  const prefetched = options.prefetched ?? ((url: string) => takePrefetched(url));
 
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
@@ -59,12 +59,14 @@ export function createApi(options: ApiOptions = {}) {
     }
     let res: Response;
     try {
-      res = await doFetch(base + path, {
+      // The boot's early answer for this URL, if there is one (net/prefetch.ts).
+      const early = method === 'GET' ? prefetched(base + path) : undefined;
+      res = await (early ?? doFetch(base + path, {
         method,
         headers,
         credentials: 'same-origin',
         body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      }));
     } catch {
       throw new ApiError(0, 'network', 'Cannot reach the server.');
     }
@@ -123,7 +125,7 @@ export function createApi(options: ApiOptions = {}) {
     openDm: (userIds: number[]) => call<Room>('POST', '/dms', { user_ids: userIds }),
 
     messages: (roomId: number, query: HistoryQuery) =>
-      call<Page<Message>>('GET', `/rooms/${roomId}/messages${qs({ ...query })}`),
+      call<Page<Message> & { last_seq?: number }>('GET', `/rooms/${roomId}/messages${qs({ ...query })}`),
     replies: (messageId: number, after?: number) =>
       call<Page<Message>>('GET', `/messages/${messageId}/replies${qs({ limit: 200, after })}`),
     postMessage: (roomId: number, body: string, clientMsgId: string, threadId?: number | null) =>
