@@ -351,10 +351,16 @@ class PostgresBackend:
                 if len(ids) >= limit or top <= size:
                     return ids
                 upper = top - size
+                # Rarer than the planner thinks, which is why the window fell
+                # short: left to itself it walks the id index back for the rest
+                # of the page, through every older id when the rest has fewer
+                # (`senzantor`: 31 matches, 401 expected; 520,000 rows, 58 ms).
+                # Its posting list is short: read it (0.25 ms).
+                force = {**SEARCH_SETTINGS, "enable_indexscan": "off"}
                 if len(ids) >= WALK_TRUST:  # the density seen sizes the next window
                     more = int((limit - len(ids)) * size / len(ids) * WALK_MARGIN) + 1
                     return ids + [r[0] for r in self._windowed(
-                        plan, upper, limit - len(ids), more, many=False)]
+                        plan, upper, limit - len(ids), more, many=False, force=force)]
         where, params = list(plan.where), list(plan.params)
         if upper is not None:
             where.append("m.id <= %s")
