@@ -16,7 +16,6 @@ at a time (the hook's row is locked), which also keeps alert objects single.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -30,6 +29,7 @@ from django.utils import timezone
 from chatserver.accounts.models import hash_token
 from chatserver.chat import access, actions, ratelimit
 from chatserver.chat.errors import ChatError, InvalidInput, NotFound
+from chatserver.chat.jsonbody import NotAnObject, json_object
 from chatserver.events.tx import write_transaction
 
 from . import alertformats, alerts, github, slack
@@ -73,23 +73,17 @@ def _text(body: bytes) -> str:
 def parse_payload(body: bytes, content_type: str) -> dict[str, Any]:
     """JSON, or a form whose `payload` field holds the JSON (Slack's form variant)."""
     text = _text(body)
-    if not text.strip():
-        raise InvalidInput("The body is empty; send a JSON object.")
-    if content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+    if text.strip() and \
+            content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
         form = parse_qs(text, keep_blank_values=True)
         if "payload" not in form:
             raise InvalidInput("A form-encoded body needs a payload field holding the JSON.",
                                fields={"payload": "required"})
         text = form["payload"][0]
     try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise InvalidInput(f"The body is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise InvalidInput("The body is nested too deeply.") from None
-    if not isinstance(data, dict):
-        raise InvalidInput("The body must be a JSON object.")
-    return data
+        return json_object(text)
+    except NotAnObject as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def kept_headers(meta: dict[str, str]) -> dict[str, str]:

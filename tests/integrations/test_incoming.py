@@ -145,6 +145,12 @@ def test_bad_token_and_bad_bodies(ops, make_hook):
         (b'{"attachments": [{"fields": [3]}]}', "application/json", "fields[0]"),
         (b"text=hello", "application/x-www-form-urlencoded", "payload field"),
         (b"\xff\xfe", "application/json", "UTF-8"),
+        # Escapes that decode to what no message can hold (PostgreSQL refuses NUL,
+        # UTF-8 a lone surrogate): refused up front, not a 500 at the insert.
+        (b'{"text": "a\\u0000b"}', "application/json", "NUL"),
+        (b'{"text": "x \\ud800 y"}', "application/json", "surrogate"),
+        (urlencode({"payload": '{"text": "a\\u0000b"}'}).encode(),
+         "application/x-www-form-urlencoded", "NUL"),
     ]
     for raw, ctype, reason in cases:
         resp = send(client, hook_path(hook), raw=raw, content_type=ctype)
