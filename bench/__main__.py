@@ -200,7 +200,9 @@ def headline(r: dict) -> list[str]:
             f"server cpu {m['cpu'].get('server_cores', '-')} cores, "
             f"clients {m['cpu'].get('clients_cores', '-')}, "
             + (f"pg+redis {m['cpu']['db_redis_cores']}, " if "db_redis_cores" in m["cpu"] else "")
-            + f"others {m['cpu'].get('other_cores', '-')}",
+            + f"others {m['cpu'].get('other_cores', '-')}"
+            + (f", host took {m['cpu']['cpu_steal_share']:.1%}"
+               if "cpu_steal_share" in m["cpu"] else ""),
         ]
     if s == "throughput":
         w5, r5, wm = m["ws_500"], m["rest_500"], m["ws_max"]

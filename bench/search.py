@@ -34,7 +34,16 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .util import RESULTS_DIR, ROOT, WORK_DIR, log, percentiles, steal_jiffies, wait_quiet
+from .util import (
+    RESULTS_DIR,
+    ROOT,
+    WORK_DIR,
+    log,
+    percentiles,
+    steal_jiffies,
+    steal_share,
+    wait_quiet,
+)
 
 USERS, ROOMS = 500, 200
 SEED = 5
@@ -467,16 +476,15 @@ def main(argv: list[str] | None = None) -> int:
     child = ctx.Process(target=_write_loop, args=(writer, args.write_rate, stop, lat_out),
                         daemon=True)
     t0 = time.monotonic()
-    steal0, total0 = steal_jiffies()
+    steal0 = steal_jiffies()
     child.start()
     rows = run_queries(qs, {"searcher": everyone, "guest": guest}, args.reps)
     stop.set()
     write_lat: list[float] = lat_out.get()
     child.join()
-    steal1, total1 = steal_jiffies()
     # On a virtual machine the host may take CPU time from it while the queries
     # run; latency percentiles from such a run say more about the host.
-    result["cpu_steal_share"] = round((steal1 - steal0) / max(1, total1 - total0), 3)
+    result["cpu_steal_share"] = steal_share(steal0)
     secs = time.monotonic() - t0
     result["latency_ms"] = summarize(rows)
     result["per_query"] = [{k: r[k] for k in ("category", "q", "sort", "results")}

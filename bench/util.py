@@ -71,6 +71,13 @@ def steal_jiffies() -> tuple[int, int]:
     return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
 
 
+def steal_share(since: tuple[int, int]) -> float:
+    """The share of the machine's CPU time its host took since `since`
+    (a steal_jiffies() reading): 0.0 on a quiet host, 0.1 and more on a busy one."""
+    steal, total = steal_jiffies()
+    return round((steal - since[0]) / max(1, total - since[1]), 3)
+
+
 def db_pids(database: str = "bench") -> list[int]:
     """PostgreSQL backends serving `database` (processes titled 'postgres: ... <db> ...')."""
     out = []
@@ -99,6 +106,7 @@ class CpuMeter:
         self.t0 = 0.0
         self.c0: dict[str, dict[int, float]] = {}
         self.m0 = (0.0, 0.0)
+        self.s0 = (0, 0)
 
     def _read(self) -> dict[str, dict[int, float]]:
         out = {}
@@ -111,6 +119,7 @@ class CpuMeter:
         self.t0 = time.monotonic()
         self.c0 = self._read()
         self.m0 = machine_cpu()
+        self.s0 = steal_jiffies()
 
     def stop(self) -> dict[str, float]:
         dt = max(1e-6, time.monotonic() - self.t0)
@@ -126,6 +135,7 @@ class CpuMeter:
         # Cores used by everything else on the machine (other sessions, postgres, redis).
         mine = sum((c1[k] - c0[k]) / dt for k in c1)
         out["other_cores"] = round(max(0.0, ncpu * busy / total - mine), 2)
+        out["cpu_steal_share"] = steal_share(self.s0)
         return out
 
 
