@@ -5,7 +5,7 @@
  */
 import type { BotInfo, Message, Page, Room, SearchPage, SearchSort, User } from '../types';
 import { readCookie } from './cookies';
-import { takePrefetched } from './prefetch';
+import { dropPrefetched, takePrefetched } from './prefetch';
 
 export { readCookie };
 
@@ -29,6 +29,8 @@ export interface ApiOptions {
   cookies?: () => string;
   /** Answers started before the app ran, by URL (net/prefetch.ts's by default). */
   prefetched?: (url: string) => Promise<Response> | undefined;
+  /** Forget those not taken yet. */
+  dropPrefetched?: () => void;
 }
 
 
@@ -49,6 +51,7 @@ export function createApi(options: ApiOptions = {}) {
   const base = options.base ?? '/api/v1';
   const cookies = options.cookies ?? (() => (typeof document === 'undefined' ? '' : document.cookie));
   const prefetched = options.prefetched ?? ((url: string) => takePrefetched(url));
+  const dropEarly = options.dropPrefetched ?? dropPrefetched;
 
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
@@ -58,9 +61,10 @@ export function createApi(options: ApiOptions = {}) {
       if (token) headers['X-CSRFToken'] = token;
     }
     let res: Response;
+    let early: Promise<Response> | undefined;
     try {
       // The boot's early answer for this URL, if there is one (net/prefetch.ts).
-      const early = method === 'GET' ? prefetched(base + path) : undefined;
+      early = method === 'GET' ? prefetched(base + path) : undefined;
       res = await (early ?? doFetch(base + path, {
         method,
         headers,
@@ -70,6 +74,9 @@ export function createApi(options: ApiOptions = {}) {
     } catch {
       throw new ApiError(0, 'network', 'Cannot reach the server.');
     }
+    // An early answer saying "not signed in": the others were asked for by the
+    // same signed-out page, and a sign-in now must not be shown them.
+    if (early && res.status === 401) dropEarly();
     const text = await res.text();
     let data: unknown = null;
     if (text) {

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { PAGE_SIZE } from '../app/paging';
 import { createApi } from './api';
-import { BOOT_WINDOW_MS, bootUrls, startPrefetch, takePrefetched } from './prefetch';
+import { BOOT_WINDOW_MS, bootUrls, dropPrefetched, startPrefetch, takePrefetched } from './prefetch';
 
 const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200 });
 
@@ -70,4 +70,19 @@ describe('boot prefetch', () => {
     });
     await expect(api.rooms()).rejects.toMatchObject({ status: 0, code: 'network' });
   });
+
+  it('forgets the rest once an early answer says the page was signed out', async () => {
+    const signedOut = () => new Response(JSON.stringify({ error: { code: 'not_authenticated' } }), { status: 401 });
+    const fetch = vi.fn(async () => signedOut());
+    startPrefetch('#/room/4', true, fetch as unknown as typeof globalThis.fetch);
+    const later = vi.fn(async () => json({ results: [], next: null, last_seq: 1 }));
+    const api = createApi({ fetch: later, cookies: () => 'csrftoken=t' });
+    await expect(api.rooms()).rejects.toMatchObject({ status: 401 });
+    expect(later).not.toHaveBeenCalled(); // that one was the early answer
+    // Signed in since: the room's page is asked for again, not the early 401.
+    await api.messages(4, { limit: PAGE_SIZE });
+    expect(later).toHaveBeenCalledTimes(1);
+    dropPrefetched();
+  });
 });
+

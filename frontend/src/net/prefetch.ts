@@ -38,6 +38,11 @@ export function startPrefetch(
   }
 }
 
+/** Forget every answer not taken yet (they were asked for as someone no longer signed in). */
+export function dropPrefetched(): void {
+  started.clear();
+}
+
 /** The answer started for this URL, once, while it is fresh; else undefined. */
 export function takePrefetched(url: string, now: () => number = () => performance.now()): Promise<Response> | undefined {
   const hit = started.get(url);
