@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, close_old_connections, connection
+from django.db import IntegrityError, close_old_connections
 from django.utils import timezone
 
 from chatserver.accounts.models import Role, User
@@ -782,10 +782,9 @@ class Runtime:
         while True:
             try:
                 self.run_due_jobs()
-            except (IntegrityError, OperationalError) as exc:
+            except IntegrityError as exc:
                 # A bot's user deleted while the tick ran (a test flushing the
-                # database does this), or a lock it would have waited for: the
-                # next tick reads the users again.
+                # database does this): the next tick reads the users again.
                 log.warning("bot scheduler tick skipped: %s", str(exc).splitlines()[0])
             except Exception:
                 log.exception("bot scheduler tick failed")
@@ -826,12 +825,6 @@ class Runtime:
         with write_transaction():
             qs = ScheduledJob.objects.filter(next_run_at__lte=now, bot_id__in=list(bots))
             if settings.IS_POSTGRES:
-                # Background work yields: a tick that would wait on a lock (a
-                # TRUNCATE, a migration) gives up at once and the next tick
-                # tries again, instead of holding the other side up or
-                # deadlocking with it.
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL lock_timeout = '100ms'")
                 qs = qs.select_for_update(skip_locked=True)
             for job in list(qs.order_by("next_run_at")[:50]):
                 handle = bots[job.bot_id]
