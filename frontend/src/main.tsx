@@ -8,12 +8,4 @@ import { startPrefetch } from './net/prefetch';
 import './ui/styles.css';
 
 startPrefetch(window.location.hash, readCookie(document.cookie, 'csrftoken') != null);
-import('./start').catch(() => {
-  // The app's file did not arrive (the server restarted with a new build, or
-  // the network dropped): say so instead of a blank page.
-  const root = document.getElementById('root');
-  if (root) {
-    root.setAttribute('role', 'alert');
-    root.textContent = 'Cannot load the chat. Reload the page to try again.';
-  }
-});
+void import('./start');
