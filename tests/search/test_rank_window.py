@@ -263,6 +263,19 @@ def test_estimate_counts_the_searchers_rooms(make_user, make_room, monkeypatch):
     assert postgres.PostgresBackend._scoped_window(wide, 1000) == 1000  # two rooms > 1
 
 
+def _record_forced(monkeypatch) -> list[dict | None]:
+    """The planner settings each search statement is run with (None: as it is)."""
+    forced: list[dict | None] = []
+    original = postgres.PostgresBackend._rows
+
+    def rows(self, plan, sql, params, **kw):
+        forced.append(kw.get("force"))
+        return original(self, plan, sql, params, **kw)
+
+    monkeypatch.setattr(postgres.PostgresBackend, "_rows", rows)
+    return forced
+
+
 def test_common_word_page_in_some_rooms_walks_them(make_user, make_room, search, monkeypatch):
     """A page of a word in 1% of the messages or more, in some of the rooms, is
     read walking those rooms' newest messages (no bitmap of the word's long
@@ -273,14 +286,7 @@ def test_common_word_page_in_some_rooms_walks_them(make_user, make_room, search,
         actions.post_message(actor=me, room_id=ops.id, body=line)
         actions.post_message(actor=me, room_id=dev.id, body=f"dev {line}")
     monkeypatch.setattr(postgres.PostgresBackend, "_text_rows", lambda self: 10.0**9)
-    forced: list[dict | None] = []
-    original = postgres.PostgresBackend._rows
-
-    def rows(self, plan, sql, params, **kw):
-        forced.append(kw.get("force"))
-        return original(self, plan, sql, params, **kw)
-
-    monkeypatch.setattr(postgres.PostgresBackend, "_rows", rows)
+    forced = _record_forced(monkeypatch)
     page = search(me, "deploy in:#ops", sort="recent")
     assert [r["message"]["body"] for r in page["results"]] == \
         [ln for ln in reversed(WORD_LINES) if "deploy" in ln]
@@ -302,14 +308,7 @@ def test_word_rarer_than_expected_reads_its_posting_list(make_user, make_room, s
         actions.post_message(actor=me, room_id=room.id, body=line)
     monkeypatch.setattr(postgres.PostgresBackend, "_page_window",
                         lambda self, plan, top, need: 1)
-    forced: list[dict | None] = []
-    original = postgres.PostgresBackend._rows
-
-    def rows(self, plan, sql, params, **kw):
-        forced.append(kw.get("force"))
-        return original(self, plan, sql, params, **kw)
-
-    monkeypatch.setattr(postgres.PostgresBackend, "_rows", rows)
+    forced = _record_forced(monkeypatch)
     for trust in (1, 5):  # a second window sized from the density seen, or the rest
         monkeypatch.setattr(postgres, "WALK_TRUST", trust)
         forced.clear()

@@ -463,12 +463,13 @@ export class ChatSession {
     if (this.loading.has(key)) return;
     this.loading.add(key);
     try {
-      let page = await this.api.messages(roomId, { limit: PAGE_SIZE, ...query });
+      const read = () => this.api.messages(roomId, { limit: PAGE_SIZE, ...query });
+      let page = await read();
       if (mode === 'latest' && (page.last_seq ?? Infinity) < (this.state.seqs[roomId]?.last ?? 0)) {
         // Read before events this client already took as seen (the room list
         // it got at the same time, or the socket): what came between would be
         // missing for good, so read the page again.
-        page = await this.api.messages(roomId, { limit: PAGE_SIZE, ...query });
+        page = await read();
       }
       this.store.dispatch({
         type: 'timeline/loaded',
